@@ -1,0 +1,128 @@
+"""The ``course`` command: release exercises, grade submissions, check the data.
+
+Examples::
+
+    course release                      # regenerate exercises/ from solutions/
+    course release ch01_unstable_gradients
+    course data check                   # where Fashion-MNIST will be read from
+    course data ensure                  # install it if it is missing
+    course grade ch01_unstable_gradients submissions/
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _course_root(path: str | None) -> Path:
+    root = Path(path or os.getcwd()).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise SystemExit(
+            f"course: {root} is not the course folder (it has no nbgrader_config.py). "
+            "Run the command from the repository root or pass --course-root."
+        )
+    return root
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from course_utils.grading.release import release
+
+    root = _course_root(args.course_root)
+    written = release(root, args.assignments or None)
+    for path in written:
+        print(f"released {path.relative_to(root)}")
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from course_utils import data
+
+    if args.action == "check":
+        try:
+            print(f"Fashion-MNIST: {data.find_source()}")
+        except data.DataNotFoundError as error:
+            print(error, file=sys.stderr)
+            return 1
+        return 0
+    # ensure: cheap sources first, then the Debian package, then Keras' download.
+    try:
+        print(f"Fashion-MNIST: {data.find_source(('env', 'debian'))}")
+        return 0
+    except data.DataNotFoundError:
+        pass
+    if _can_use_apt():
+        print("Fashion-MNIST: installing the Debian package dataset-fashion-mnist ...")
+        command = ["apt-get", "install", "-y", "-q", "dataset-fashion-mnist"]
+        if os.geteuid() != 0:
+            command = ["sudo", "-n", *command]
+        installed = subprocess.run(command, capture_output=True, text=True)
+        if installed.returncode != 0:
+            # The package lists may be missing on a fresh machine.
+            subprocess.run([*command[:-4], "update", "-q"] if command[0] == "sudo"
+                           else ["apt-get", "update", "-q"], capture_output=True)
+            installed = subprocess.run(command, capture_output=True, text=True)
+        if installed.returncode != 0:
+            print(f"apt-get failed:\n{installed.stderr.strip()}", file=sys.stderr)
+    try:
+        print(f"Fashion-MNIST: {data.find_source()}")
+        return 0
+    except data.DataNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+def _can_use_apt() -> bool:
+    if shutil.which("apt-get") is None:
+        return False
+    if os.geteuid() == 0:
+        return True
+    return shutil.which("sudo") is not None and subprocess.run(
+        ["sudo", "-n", "true"], capture_output=True).returncode == 0
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from course_utils.grading import command
+
+    return command.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--course-root", default=None,
+                        help="the course folder (default: the current folder)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    release = sub.add_parser("release", help="regenerate exercises/ from solutions/")
+    release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    release.set_defaults(func=_cmd_release)
+
+    data = sub.add_parser("data", help="check or install Fashion-MNIST")
+    data.add_argument("action", choices=["check", "ensure"])
+    data.set_defaults(func=_cmd_data)
+
+    grade = sub.add_parser("grade", help="autograde a batch of submissions")
+    try:
+        from course_utils.grading import command
+    except ImportError:
+        command = None
+    if command is not None:
+        command.add_arguments(grade)
+    grade.set_defaults(func=_cmd_grade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
