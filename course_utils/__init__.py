@@ -36,13 +36,15 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "plot_gradient_norms",
     ),
     "initializers": (),
-    "activations": (),
+    "activations": ("SELU_ALPHA", "SELU_SCALE", "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "rrelu", "elu", "elu_derivative", "selu", "selu_derivative", "gelu", "gelu_derivative", "swish", "swish_derivative", "mish", "mish_derivative", "REFERENCE_ACTIVATIONS", "numerical_derivative", "derivative_jump", "is_monotonic", "minimize_scalar", "gaussian_expectation", "selu_moments", "solve_selu_parameters"),
+    "activation_layers": ("Mish", "Swish", "RReLU", "dead_unit_fraction", "EpochTimer"),
     "batchnorm": (),
     "clipping": (),
     "transfer": (),
-    "optimizers": (),
+    "optimizers": ("NumpyOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "NesterovOptimizer", "AdaGradOptimizer", "RMSPropOptimizer", "AdamOptimizer", "AdaMaxOptimizer", "NadamOptimizer", "AdamWOptimizer", "OPTIMIZER_CLASSES", "make_optimizer", "run_steps", "keras_reference_steps", "hessian_bytes"),
+    "optimizer_landscapes": ("TestFunction", "ill_conditioned_quadratic", "rosenbrock", "run_trajectory", "plot_trajectories", "OptimizerRun", "train_with_optimizers", "plot_optimizer_runs", "runs_table"),
     "schedules": (),
-    "regularization": (),
+    "regularization": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error", "kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
 }
 
 _OWNER = {name: module for module, names in _PUBLIC.items() for name in names}

@@ -48,6 +48,9 @@ def check_array(name: str, value: Any, expected: Any, *, rtol: float = 1e-6,
         AssertionError: with the shapes, or the worst mismatch and its index.
     """
     expected = np.asarray(expected, dtype=float)
+    if value is None or isinstance(value, (str, bytes, dict)):
+        _fail(name, f"an array of shape {expected.shape}",
+              f"a {type(value).__name__} that is not numeric", hint)
     try:
         received = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -60,7 +63,8 @@ def check_array(name: str, value: Any, expected: Any, *, rtol: float = 1e-6,
         _fail(name, f"{expected[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}",
               f"{received[tuple(bad)]!r}", hint)
     finite = np.isfinite(expected)
-    error = np.abs(received - expected)
+    with np.errstate(invalid="ignore"):
+        error = np.abs(received - expected)
     allowed = atol + rtol * np.abs(expected)
     too_far = finite & ~(error <= allowed)
     if np.any(too_far):

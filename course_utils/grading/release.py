@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -92,7 +93,7 @@ def release(course_root: Path, ids: list[str] | None = None,
             result = subprocess.run(
                 [sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                  "--force", "--log-level=WARN"],
-                cwd=work, capture_output=True, text=True,
+                cwd=work, capture_output=True, text=True, env=_env_with_venv_on_path(),
             )
             if result.returncode != 0:
                 raise RuntimeError(
@@ -109,3 +110,11 @@ def release(course_root: Path, ids: list[str] | None = None,
             shutil.copytree(generated, target)
             written.extend(sorted(target.glob("*.ipynb")))
     return written
+
+
+def _env_with_venv_on_path() -> dict[str, str]:
+    """nbgrader runs ``alembic`` from PATH: make this interpreter's scripts visible."""
+    env = dict(os.environ)
+    scripts = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
+    return env

@@ -1,0 +1,51 @@
+# Training Deep Neural Networks: the two commands are `make book` and `make test`.
+# Every target sets itself up: a .venv with the pinned stack, course_utils in
+# editable mode, and Fashion-MNIST. A second run skips what is already there.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_ENABLE_ONEDNN_OPTS := 0
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup data book test lab release grade bench clean
+
+setup: $(STAMP) data
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+data: $(STAMP)
+	@$(BIN)/course data ensure
+
+book: setup
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: setup
+	$(BIN)/jupyter lab exercises/
+
+release: setup
+	$(BIN)/course release $(ASSIGNMENTS)
+
+# make grade ASSIGNMENT=ch01_unstable_gradients SUBMISSIONS=path/to/submissions
+grade: setup
+	$(BIN)/course grade $(GRADE_ARGS) $(ASSIGNMENT) $(SUBMISSIONS)
+
+bench: setup
+	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf _build .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path "./$(VENV)/*" -exec rm -rf {} +

@@ -1,0 +1,117 @@
+"""Running notebooks and nbgrader the way the book and the instructors do."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def assignment_ids() -> list[str]:
+    """The assignments in ``solutions/``, found on disk."""
+    source = REPO_ROOT / "solutions"
+    return sorted(p.name for p in source.iterdir()
+                  if (p / f"{p.name}.ipynb").is_file()) if source.is_dir() else []
+
+
+def book_pages() -> list[Path]:
+    """The chapter pages listed in ``_toc.yml`` under ``book/``."""
+    pages = []
+    for line in (REPO_ROOT / "_toc.yml").read_text().splitlines():
+        line = line.strip()
+        if line.startswith(("- file: book/", "root: book/")):
+            name = line.split(":", 1)[1].strip()
+            pages.append(REPO_ROOT / f"{name}.md")
+    return pages
+
+
+@dataclass
+class PageRun:
+    seconds: float
+    stderr: list[str]
+    errors: list[str]
+
+
+def run_page(path: Path, timeout: int = 300) -> PageRun:
+    """Executes a MyST page like Jupyter Book does (cwd = its folder)."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    notebook = jupytext.read(path)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    stderr, errors = [], []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                stderr.append(output["text"])
+            if output.get("output_type") == "error":
+                errors.append(f"{output['ename']}: {output['evalue']}")
+            glued = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            plain = output.get("data", {}).get("text/plain", "")
+            if glued and plain.startswith("np."):
+                errors.append(f"glue({glued!r}) got a NumPy scalar ({plain}); the book "
+                              f"cannot format it: pass float(value) or int(value)")
+    return PageRun(seconds, stderr, errors)
+
+
+def make_course_copy(tmp: Path, assignment: str) -> Path:
+    """A minimal course folder for nbgrader: config and the assignment's source."""
+    shutil.copy2(REPO_ROOT / "nbgrader_config.py", tmp / "nbgrader_config.py")
+    shutil.copytree(REPO_ROOT / "solutions" / assignment, tmp / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return tmp
+
+
+def nbgrader(course: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
+    """Runs ``nbgrader <args>`` in ``course``; fails with its output on error."""
+    env = dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"nbgrader {' '.join(args)} exited with {result.returncode}:\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
+    """Student id -> (score, max score) read from the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        result = {}
+        for student in gradebook.students:
+            try:
+                submission = gradebook.find_submission(assignment, student.id)
+            except Exception:
+                continue
+            result[student.id] = (submission.score, submission.max_score)
+        return result
+
+
+def failed_test_cells(notebook_path: Path) -> list[str]:
+    """grade_ids of graded test cells whose output contains an error."""
+    notebook = json.loads(notebook_path.read_text())
+    failed = []
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and cell["cell_type"] == "code":
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    failed.append(f"{meta['grade_id']}: {output['ename']}: "
+                                  f"{output['evalue'][:300]}")
+    return failed

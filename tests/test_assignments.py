@@ -1,0 +1,112 @@
+"""Every assignment: the release is up to date and leak-free, and the nbgrader
+round trip gives the solution full marks and the blank release 0."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course_utils.grading.release import release
+from tests.notebook_tools import (REPO_ROOT, assignment_ids, failed_test_cells,
+                                  make_course_copy, nbgrader, scores)
+
+IDS = assignment_ids()
+EXPECTED_IDS = [
+    "ch01_unstable_gradients", "ch02_initialization", "ch03_activations",
+    "ch04_batch_norm", "ch05_gradient_clipping", "ch06_transfer_learning",
+    "ch07_optimizers", "ch08_lr_schedules", "ch09_regularization",
+]
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def _hidden_and_solution_lines(source_notebook: Path) -> list[str]:
+    """Non-trivial lines that appear only between solution or hidden-test markers."""
+    lines, visible, inside = [], set(), False
+    for cell in _cells(source_notebook):
+        for line in "".join(cell["source"]).splitlines():
+            stripped = line.strip()
+            if re.match(r"#+\s*BEGIN (SOLUTION|HIDDEN TESTS)", stripped):
+                inside = True
+            elif re.match(r"#+\s*END (SOLUTION|HIDDEN TESTS)", stripped):
+                inside = False
+            elif inside and len(stripped) > 25 and not stripped.startswith("#"):
+                lines.append(stripped)
+            elif not inside:
+                visible.add(stripped)
+    return [line for line in lines if line not in visible]
+
+
+def test_every_assignment_id_is_known():
+    unknown = sorted(set(IDS) - set(EXPECTED_IDS) - {"ch10_practical_guidelines"})
+    assert not unknown, f"assignment ids are gradebook keys; unknown: {unknown}"
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_source_notebook_is_clean(assignment):
+    notebook = json.loads((REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+                          .read_text())
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    points, tasks = 0, 0
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{assignment}: commit without outputs"
+            assert cell.get("execution_count") is None
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            points += meta.get("points", 0)
+            tasks += 1
+            assert "### BEGIN HIDDEN TESTS" in "".join(cell["source"]), (
+                f"{assignment}: test cell {meta['grade_id']} has no hidden tests")
+    assert 3 <= tasks <= 6, f"{assignment}: expected 3 to 6 graded tasks, found {tasks}"
+    assert points >= 10, f"{assignment}: expected 10 points or more, found {points}"
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_release_is_up_to_date_and_leak_free(assignment, tmp_path):
+    release(REPO_ROOT, [assignment], output=tmp_path)
+    generated = tmp_path / assignment / f"{assignment}.ipynb"
+    committed = REPO_ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+    assert committed.is_file(), f"run `make release`: {committed} is missing"
+    assert generated.read_bytes() == committed.read_bytes(), (
+        f"exercises/{assignment} differs from what `make release` generates; "
+        "run `make release` and commit the result")
+    released_files = sorted(p.relative_to(tmp_path / assignment).as_posix()
+                            for p in (tmp_path / assignment).rglob("*") if p.is_file())
+    committed_files = sorted(p.relative_to(committed.parent).as_posix()
+                             for p in committed.parent.rglob("*") if p.is_file())
+    assert released_files == committed_files
+    text = committed.read_text()
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    leaked = [line for line in _hidden_and_solution_lines(
+        REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb") if line in text]
+    assert not leaked, f"solution or hidden-test lines in the release: {leaked[:5]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", IDS)
+def test_round_trip_solution_full_marks_release_zero(assignment, tmp_path):
+    course = make_course_copy(tmp_path, assignment)
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    notebook = f"{assignment}.ipynb"
+    for student, source in {
+        "solution": REPO_ROOT / "solutions" / assignment / notebook,
+        "blank": REPO_ROOT / "exercises" / assignment / notebook,
+    }.items():
+        target = course / "submitted" / student / assignment
+        target.mkdir(parents=True)
+        shutil.copy2(source, target / notebook)
+    nbgrader(course, "autograde", assignment)
+    graded = scores(course, assignment)
+    solution_score, max_score = graded["solution"]
+    failures = failed_test_cells(course / "autograded" / "solution" / assignment / notebook)
+    assert solution_score == max_score and not failures, (
+        f"{assignment}: solution scored {solution_score}/{max_score}; failing: {failures}")
+    blank_score, _ = graded["blank"]
+    assert blank_score == 0, f"{assignment}: the blank release scored {blank_score}"
