@@ -1,0 +1,81 @@
+"""The book builds as `make book` builds it: every page executed, no warning,
+figures present, and nothing of the solutions published."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.notebook_tools import REPO_ROOT, assignment_ids, book_pages
+from tests.test_assignments import _hidden_and_solution_lines
+
+HTML = REPO_ROOT / "_build" / "html"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def build_log() -> str:
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=os.pathsep.join([str(bin_dir), os.environ["PATH"]]))
+    result = subprocess.run(
+        [str(bin_dir / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=3000)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
+    return log
+
+
+def test_build_has_no_warnings(build_log):
+    warnings = [line for line in build_log.splitlines() if "WARNING" in line
+                and "Kernel is running over TCP" not in line]
+    assert not warnings, "\n".join(warnings[:20])
+    assert (HTML / "index.html").is_file()
+
+
+@pytest.mark.parametrize("page", [p for p in book_pages() if p.stem not in ("intro", "references")],
+                         ids=lambda p: p.stem)
+def test_chapter_pages_have_executed_figures(build_log, page):
+    built = HTML / "book" / f"{page.stem}.html"
+    assert built.is_file(), f"{built} was not built"
+    text = built.read_text()
+    images = re.findall(r'<img[^>]+src="([^"]+)"', text)
+    figures = [src for src in images if "_images/" in src]
+    assert figures, f"{page.name} shows no figure"
+    for src in figures:
+        assert (built.parent / src).resolve().is_file(), f"{page.name}: missing image {src}"
+    visible = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    assert "Traceback" not in visible and "np.float64(" not in visible
+
+
+def test_bibliography_and_cross_references_resolve(build_log):
+    references = (HTML / "book" / "references.html").read_text()
+    assert "Glorot" in references and "Understanding the Difficulty" in references
+    chapter = (HTML / "book" / "01-unstable-gradients.html").read_text()
+    assert "references.html#id" in chapter  # a {cite} became a link
+
+
+@pytest.mark.parametrize("assignment", assignment_ids())
+def test_exercise_page_offers_the_student_notebook(build_log, assignment):
+    page = HTML / "exercises" / assignment / f"{assignment}.html"
+    assert page.is_file(), f"the exercise page {page} is missing"
+    downloadable = HTML / "_sources" / "exercises" / assignment / f"{assignment}.ipynb"
+    released = REPO_ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+    assert downloadable.read_bytes() == released.read_bytes()
+    assert f"_sources/exercises/{assignment}/{assignment}.ipynb" in page.read_text()
+
+
+def test_no_solution_or_hidden_test_is_published(build_log):
+    published = "\n".join(
+        html.unescape(path.read_text(errors="replace"))
+        for path in HTML.rglob("*") if path.suffix in (".html", ".ipynb", ".md", ".txt"))
+    assert "BEGIN HIDDEN TESTS" not in published and "BEGIN SOLUTION" not in published
+    for assignment in assignment_ids():
+        source = REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+        leaked = [line for line in _hidden_and_solution_lines(source) if line in published]
+        assert not leaked, f"{assignment}: published solution lines {leaked[:3]}"
