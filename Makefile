@@ -27,7 +27,7 @@ data: $(STAMP)
 	@$(BIN)/course data ensure
 
 book: setup
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/course book
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
 test: setup

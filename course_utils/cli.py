@@ -6,6 +6,7 @@ Examples::
     course release ch01_unstable_gradients
     course data check                   # where Fashion-MNIST will be read from
     course data ensure                  # install it if it is missing
+    course book                         # build the book (honest execution cache)
     course grade ch01_unstable_gradients submissions/
 """
 
@@ -87,6 +88,54 @@ def _can_use_apt() -> bool:
         ["sudo", "-n", "true"], capture_output=True).returncode == 0
 
 
+def toc_pages(root: Path) -> list[Path]:
+    """The pages listed in ``_toc.yml`` that Jupyter Book executes (not exercises)."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    names: list[str] = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                names.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", toc.get("chapters", [])))
+    pages = []
+    for name in names:
+        if name.startswith("exercises/"):
+            continue
+        for suffix in (".md", ".ipynb"):
+            if (root / f"{name}{suffix}").is_file():
+                pages.append(root / f"{name}{suffix}")
+                break
+    return pages
+
+
+def _cmd_book(args: argparse.Namespace) -> int:
+    from course_utils import book_cache
+
+    root = _course_root(args.course_root)
+    pages = toc_pages(root)
+    cache_dir = root / "_build" / ".jupyter_cache"
+    stale = book_cache.invalidate_stale_pages(root, pages, cache_dir)
+    if stale:
+        print("course book: course_utils, the requirements or the data changed since these "
+              "pages ran; executing them again: "
+              + ", ".join(str(p.relative_to(root)) for p in stale))
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root),
+               "-W", "-n", "--keep-going", *args.jupyter_book_args]
+    result = subprocess.run(command, cwd=root)
+    if result.returncode == 0:
+        book_cache.record_fingerprints(root, pages, cache_dir)
+    return result.returncode
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
     from course_utils.grading import command
 
@@ -107,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="check or install Fashion-MNIST")
     data.add_argument("action", choices=["check", "ensure"])
     data.set_defaults(func=_cmd_data)
+
+    book = sub.add_parser("book", help="build the book, re-executing pages whose "
+                          "course_utils code, requirements or data changed")
+    book.add_argument("jupyter_book_args", nargs=argparse.REMAINDER,
+                      help="extra arguments for `jupyter-book build`")
+    book.set_defaults(func=_cmd_book)
 
     grade = sub.add_parser("grade", help="autograde a batch of submissions")
     try:

@@ -24,7 +24,7 @@ def build_log() -> str:
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ, PATH=os.pathsep.join([str(bin_dir), os.environ["PATH"]]))
     result = subprocess.run(
-        [str(bin_dir / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"],
+        [str(bin_dir / "course"), "book"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=3000)
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
