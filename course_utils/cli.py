@@ -117,10 +117,35 @@ def toc_pages(root: Path) -> list[Path]:
     return pages
 
 
+def prepare_static(root: Path) -> Path:
+    """Copies MathJax into ``_build/static`` so the book renders math offline.
+
+    The book serves its own copy of MathJax 3 (from the pinned
+    ``django-static-mathjax`` package) instead of a CDN: it works without
+    internet access, and the published site is self-contained.
+
+    Returns:
+        The static folder (``html_static_path`` in ``_config.yml``).
+    """
+    import mathjax
+
+    source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    static = root / "_build" / "static"
+    target = static / "mathjax"
+    if not (target / "tex-mml-chtml.js").is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / "tex-mml-chtml.js", target / "tex-mml-chtml.js")
+        for folder in ("input", "output", "ui", "a11y", "sre", "adaptors"):
+            if (source / folder).is_dir():
+                shutil.copytree(source / folder, target / folder, dirs_exist_ok=True)
+    return static
+
+
 def _cmd_book(args: argparse.Namespace) -> int:
     from course_utils import book_cache
 
     root = _course_root(args.course_root)
+    prepare_static(root)
     pages = toc_pages(root)
     cache_dir = root / "_build" / ".jupyter_cache"
     stale = book_cache.invalidate_stale_pages(root, pages, cache_dir)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,3 +31,15 @@ for _folder in ("matplotlib", "keras"):
 def repo_root() -> Path:
     """The course repository's root folder."""
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def build_log() -> str:
+    """Builds the book as `make book` does (once per session) and returns the log."""
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=os.pathsep.join([str(bin_dir), os.environ["PATH"]]))
+    result = subprocess.run([str(bin_dir / "course"), "book"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=3000)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
+    return log

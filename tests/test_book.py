@@ -4,11 +4,7 @@ figures present, and nothing of the solutions published."""
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,18 +13,6 @@ from tests.test_assignments import _hidden_and_solution_lines
 
 HTML = REPO_ROOT / "_build" / "html"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def build_log() -> str:
-    bin_dir = Path(sys.executable).parent
-    env = dict(os.environ, PATH=os.pathsep.join([str(bin_dir), os.environ["PATH"]]))
-    result = subprocess.run(
-        [str(bin_dir / "course"), "book"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=3000)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
-    return log
 
 
 def test_build_has_no_warnings(build_log):

@@ -1,0 +1,153 @@
+"""The published book in a real browser: headless Chromium (Debian's chromium
+and chromium-driver) driven by Selenium against `_build/html` served on a
+local port. Nothing is downloaded at test time."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.notebook_tools import REPO_ROOT, assignment_ids
+
+HTML = REPO_ROOT / "_build" / "html"
+SCREENSHOTS = REPO_ROOT / "_build" / "screenshots"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+pytestmark = pytest.mark.slow
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(build_log):
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), (
+        "install Debian's chromium and chromium-driver (see .ci/run)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,900",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _pages() -> list[str]:
+    return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+                  if not p.relative_to(HTML).as_posix().startswith(("_", "genindex")))
+
+
+def _wait_for(driver, script: str, timeout: float = 20.0):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: d.execute_script(script))
+
+
+def test_every_page_loads_cleanly_with_figures_math_and_screenshot(build_log, site, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pages = _pages()
+    assert any(p.startswith("book/01-") for p in pages), pages
+    problems = []
+    for page in pages:
+        browser.get_log("browser")  # drop what earlier pages logged
+        browser.get(f"{site}/{page}")
+        _wait_for(browser, "return document.readyState === 'complete'")
+        has_math = browser.execute_script(
+            "return document.querySelectorAll('.math, div.math, span.math').length") > 0
+        if has_math:
+            try:
+                _wait_for(browser, "return document.querySelectorAll('mjx-container').length > 0")
+            except Exception:
+                problems.append(f"{page}: math did not render (no MathJax output)")
+            text = browser.execute_script("return document.body.innerText")
+            if "$$" in text:
+                problems.append(f"{page}: raw $$ left in the rendered text")
+        broken = browser.execute_script(
+            "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
+            ".map(i => i.getAttribute('src'))")
+        problems += [f"{page}: image failed to load: {src}" for src in broken]
+        for entry in browser.get_log("browser"):
+            if entry["level"] == "SEVERE":
+                problems.append(f"{page}: console error: {entry['message'][:300]}")
+        browser.save_screenshot(str(SCREENSHOTS / (page.replace("/", "__") + ".png")))
+    assert not problems, "\n".join(problems)
+
+
+def _ids(path: Path) -> set[str]:
+    return set(re.findall(r'\sid="([^"]+)"', path.read_text(errors="replace")))
+
+
+def test_every_internal_link_resolves(build_log):
+    problems, id_cache = [], {}
+    for page in _pages():
+        source = HTML / page
+        for href in re.findall(r'<a[^>]+href="([^"]+)"', source.read_text(errors="replace")):
+            parsed = urllib.parse.urlparse(href)
+            if parsed.scheme or href.startswith(("mailto:", "//", "javascript:")):
+                continue
+            target = (source.parent / urllib.parse.unquote(parsed.path)).resolve() \
+                if parsed.path else source
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                problems.append(f"{page}: broken link {href}")
+                continue
+            if parsed.fragment and target.suffix == ".html":
+                ids = id_cache.setdefault(target, _ids(target))
+                if urllib.parse.unquote(parsed.fragment) not in ids:
+                    problems.append(f"{page}: link {href} names a missing anchor")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_search_finds_batch_normalization(build_log, site, browser):
+    browser.get(f"{site}/search.html?q=batch+normalization")
+    count = _wait_for(browser, "const r = document.querySelectorAll('#search-results li');"
+                               "return r.length > 0 ? r.length : false;", timeout=30)
+    assert count >= 1
+    text = browser.execute_script(
+        "return document.querySelector('#search-results').innerText")
+    assert "atch" in text and "ormalization" in text
+
+
+@pytest.mark.parametrize("assignment", assignment_ids())
+def test_exercise_page_offers_the_student_notebook(build_log, site, browser, assignment):
+    browser.get(f"{site}/exercises/{assignment}/{assignment}.html")
+    _wait_for(browser, "return document.readyState === 'complete'")
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('a'))"
+        ".map(a => a.href).filter(h => h.startsWith(location.origin) && h.endsWith('.ipynb'))")
+    assert links, f"the {assignment} page offers no .ipynb download"
+    with urllib.request.urlopen(links[0], timeout=30) as response:
+        downloaded = response.read()
+    released = REPO_ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+    assert downloaded == released.read_bytes(), "the download is not the student release"
+    text = downloaded.decode()
+    assert "NotImplementedError" in text and "BEGIN SOLUTION" not in text
