@@ -16,13 +16,15 @@ _CACHE = Path(tempfile.gettempdir()) / "course-test-home"
 for _name, _value in {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "TF_ENABLE_ONEDNN_OPTS": "0",
-    "MPLBACKEND": "Agg",
     "MPLCONFIGDIR": str(_CACHE / "matplotlib"),
     "KERAS_HOME": str(_CACHE / "keras"),
     "JUPYTER_PLATFORM_DIRS": "1",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }.items():
     os.environ.setdefault(_name, _value)
+# Never set MPLBACKEND here: kernels inherit the environment, and a non-inline
+# backend makes plt.show() in the book's notebooks produce no figure at all.
+os.environ.pop("MPLBACKEND", None)
 for _folder in ("matplotlib", "keras"):
     (_CACHE / _folder).mkdir(parents=True, exist_ok=True)
 

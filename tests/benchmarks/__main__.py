@@ -18,7 +18,6 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 from tests.benchmarks import measures, speedups  # noqa: E402
 from tests.notebook_tools import REPO_ROOT, assignment_ids  # noqa: E402
