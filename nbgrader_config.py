@@ -41,7 +41,7 @@ c.IgnorePattern.pattern = (
     r"(?m)^("
     r"[IWE]\d{4} [\d:.]+\s+\d+ \S+\.(cc|h):\d+\]"  # absl / TF C++ log lines
     r"|WARNING: All log messages before absl::InitializeLog"
-    r"|.*(Deprecation|Future|User|Runtime|Pending)Warning"
+    r"|.*\b\w*Warning: "  # any Python warning (DeprecationWarning, UserWarning, ...)
     r"|.*oneDNN custom operations"
     r"|To enable the following instructions"
     r"|.*This TensorFlow binary is optimized"

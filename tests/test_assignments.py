@@ -84,8 +84,10 @@ def test_release_is_up_to_date_and_leak_free(assignment, tmp_path):
     assert released_files == committed_files
     text = committed.read_text()
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    released_lines = {line.strip() for cell in _cells(committed)
+                      for line in "".join(cell["source"]).splitlines()}
     leaked = [line for line in _hidden_and_solution_lines(
-        REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb") if line in text]
+        REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb") if line in released_lines]
     assert not leaked, f"solution or hidden-test lines in the release: {leaked[:5]}"
 
 

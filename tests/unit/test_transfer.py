@@ -1,0 +1,119 @@
+"""Task split, cloning, freezing and seed evaluation."""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from course_utils import (RecompileWarning, SeedScores, clone_with_weights, evaluate_over_seeds,
+                          load_fashion_mnist, set_trainable, split_tasks)
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return split_tasks(load_fashion_mnist(n_train=3000, seed=0), n_train_b=200, seed=3)
+
+
+def test_task_split_labels_and_sizes(tasks):
+    data = load_fashion_mnist(n_train=3000, seed=0)
+    task_a, task_b = tasks
+    assert task_a.class_names == tuple(n for i, n in enumerate(data.class_names) if i not in (0, 2))
+    assert task_b.class_names == ("T-shirt/top", "Pullover")
+    assert set(np.unique(task_a.y_train)) == set(range(8))
+    assert set(np.unique(task_b.y_test)) == {0, 1}
+    assert task_b.X_train.shape == (200, 784) and task_b.X_train.dtype == np.float32
+    # Test split: every T-shirt and pullover of the official test set, nothing else.
+    assert len(task_b.X_test) == int(np.isin(data.y_test, (0, 2)).sum()) == 2000
+    assert len(task_a.X_test) == 8000
+    # The relabelling keeps the classes apart: pullover (2) became 1.
+    np.testing.assert_array_equal(task_b.y_test, (data.y_test[np.isin(data.y_test, (0, 2))] == 2))
+
+
+def test_task_b_training_images_come_from_the_training_split_only(tasks):
+    data = load_fashion_mnist(n_train=3000, seed=0)
+    _, task_b = tasks
+    train_rows = {row.tobytes() for row in data.X_train.reshape(len(data.X_train), -1)}
+    assert all(row.tobytes() in train_rows for row in task_b.X_train)
+    test_rows = {row.tobytes() for row in data.X_test.reshape(len(data.X_test), -1)}
+    assert not any(row.tobytes() in test_rows for row in task_b.X_train)
+
+
+def test_split_is_seeded(tasks):
+    data = load_fashion_mnist(n_train=3000, seed=0)
+    _, again = split_tasks(data, n_train_b=200, seed=3)
+    _, other = split_tasks(data, n_train_b=200, seed=4)
+    np.testing.assert_array_equal(tasks[1].X_train, again.X_train)
+    assert not np.array_equal(tasks[1].X_train, other.X_train)
+
+
+@pytest.mark.parametrize("bad", [0, 1, 10**6, 2.5])
+def test_bad_task_b_size(bad):
+    with pytest.raises(ValueError, match="n_train_b"):
+        split_tasks(load_fashion_mnist(n_train=500), n_train_b=bad)
+
+
+def _mlp(seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(5, activation="relu"),
+                             keras.layers.Dense(3, activation="softmax")])
+
+
+def test_clone_with_weights_is_independent():
+    model = _mlp()
+    clone = clone_with_weights(model)
+    for a, b in zip(model.get_weights(), clone.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not any(a is b for a, b in zip(model.layers, clone.layers))
+    before = [w.copy() for w in model.get_weights()]
+    clone.compile(optimizer=keras.optimizers.SGD(1.0), loss="sparse_categorical_crossentropy")
+    clone.fit(np.ones((8, 4)), np.zeros(8), epochs=2, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="Keras model"):
+        clone_with_weights("model")
+
+
+def test_set_trainable_by_count_and_predicate_and_reminder():
+    model = _mlp()
+    assert set_trainable(model, False, first_n=1) == [model.layers[0].name]
+    assert not model.layers[0].trainable and model.layers[1].trainable
+    assert len(model.trainable_weights) == 2
+    names = set_trainable(model, False, predicate=lambda layer: layer.units == 3)
+    assert names == [model.layers[1].name] and not model.trainable_weights
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.warns(RecompileWarning, match="compile"):
+        set_trainable(model, True, first_n=2)
+    assert len(model.trainable_weights) == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        set_trainable(_mlp(), False, first_n=1)  # not compiled: no warning
+
+
+def test_frozen_layers_do_not_train_after_recompiling():
+    model = _mlp()
+    set_trainable(model, False, first_n=1)
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    frozen = model.layers[0].get_weights()[0].copy()
+    model.fit(np.random.default_rng(0).normal(size=(16, 4)), np.zeros(16), epochs=2, verbose=0)
+    np.testing.assert_array_equal(frozen, model.layers[0].get_weights()[0])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"first_n": 1, "predicate": bool}, {"first_n": 5}])
+def test_set_trainable_errors(kwargs):
+    with pytest.raises(ValueError):
+        set_trainable(_mlp(), False, **kwargs)
+
+
+def test_evaluate_over_seeds():
+    result = evaluate_over_seeds(lambda seed: seed * 0.1, seeds=[1, 2, 3])
+    assert isinstance(result, SeedScores)
+    np.testing.assert_allclose(result.mean, 0.2)
+    np.testing.assert_allclose(result.std, 0.1)  # sample std of 0.1, 0.2, 0.3
+    assert "0.200 ± 0.100 over 3 seeds" == str(result)
+    with pytest.raises(TypeError, match="must return a number"):
+        evaluate_over_seeds(lambda seed: "high", seeds=[0])
+    with pytest.raises(ValueError, match="at least one seed"):
+        evaluate_over_seeds(lambda seed: 1.0, seeds=[])
