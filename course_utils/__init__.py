@@ -63,6 +63,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "optimizer_experiments": ("run_steps", "keras_reference_steps", "hessian_bytes", "TestFunction", "ill_conditioned_quadratic", "rosenbrock", "run_trajectory", "plot_trajectories", "OptimizerRun", "train_with_optimizers", "plot_optimizer_runs", "runs_table"),
     "schedules": (),
     "regularization": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error", "kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
+    "guidelines": ("TimeBudget",),
 }
 
 _OWNER = {name: module for module, names in _PUBLIC.items() for name in names}
