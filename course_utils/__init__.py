@@ -40,7 +40,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "activations": ("SELU_ALPHA", "SELU_SCALE", "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "rrelu", "elu", "elu_derivative", "selu", "selu_derivative", "gelu", "gelu_derivative", "swish", "swish_derivative", "mish", "mish_derivative", "REFERENCE_ACTIVATIONS"),
     "activation_layers": ("Mish", "Swish", "RReLU", "dead_unit_fraction", "EpochTimer"),
     "activation_analysis": ("numerical_derivative", "derivative_jump", "is_monotonic", "minimize_scalar", "gaussian_expectation", "selu_moments", "solve_selu_parameters"),
-    "batchnorm": (),
+    "batchnorm": ("BatchNormResult", "batch_norm_forward", "ParameterCount", "parameter_counts", "measure_inference_latency"),
+    "bn_folding": ("BatchNormFoldingError", "bn_affine", "fold_into_previous", "fold_into_next", "fold_batch_norm"),
     "clipping": (
         "clip_by_value",
         "clip_by_norm",
