@@ -63,7 +63,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "optimizers": ("NumpyOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "NesterovOptimizer", "AdaGradOptimizer", "RMSPropOptimizer", "AdamOptimizer", "AdaMaxOptimizer", "NadamOptimizer", "AdamWOptimizer", "OPTIMIZER_CLASSES", "make_optimizer"),
     "optimizer_experiments": ("run_steps", "keras_reference_steps", "hessian_bytes", "TestFunction", "ill_conditioned_quadratic", "rosenbrock", "run_trajectory", "plot_trajectories", "OptimizerRun", "train_with_optimizers", "plot_optimizer_runs", "runs_table"),
-    "schedules": (),
+    "schedules": ("power_decay", "exponential_decay", "piecewise_constant", "cosine_decay_with_warmup", "one_cycle", "plateau_rates", "OneCycleSchedule", "ScheduledMomentumSGD", "plot_schedules"),
+    "lr_finder": ("current_learning_rate", "LearningRateRecorder", "check_rates_used", "LRFinderResult", "find_learning_rate", "plot_lr_finder"),
     "regularization": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error", "kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
     "guidelines": ("TimeBudget",),
 }
