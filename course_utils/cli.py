@@ -145,6 +145,11 @@ def _cmd_book(args: argparse.Namespace) -> int:
     from course_utils import book_cache
 
     root = _course_root(args.course_root)
+    # Kernels inherit this environment: keep TensorFlow's C++ log lines off
+    # the pages' stderr (the build treats stderr as a warning) even when the
+    # book is built without `make`.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     prepare_static(root)
     pages = toc_pages(root)
     cache_dir = root / "_build" / ".jupyter_cache"
