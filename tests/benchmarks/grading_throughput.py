@@ -1,0 +1,120 @@
+"""Grading throughput: plain ``nbgrader autograde`` vs ``course grade``.
+
+Usage::
+
+    python -m tests.benchmarks.grading_throughput [--n 20] [--ch01]
+        [--modes nbgrader,jobs1,jobs2,jobs1-nosandbox,jobs2-nosandbox]
+
+Grades a batch of ``--n`` submissions of the small generated assignment (a
+mix of the solution and partly correct answers) in fresh course copies and
+prints submissions per minute for each mode; ``--ch01`` also grades ``--n``
+copies of the ch01_unstable_gradients solution. Not collected by pytest (its
+name does not start with ``test_``); results also go to
+``_build/bench/grading_throughput.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.grading.small_assignment import (SOLUTIONS, make_small_course, release_notebook,
+                                            solution_notebook, with_answer, write_notebook)
+from tests.notebook_tools import REPO_ROOT
+
+BIN = Path(sys.executable).parent
+MODES = {
+    "nbgrader": None,
+    "jobs1": ["--jobs", "1"],
+    "jobs2": ["--jobs", "2"],
+    "jobs1-nosandbox": ["--jobs", "1", "--no-sandbox"],
+    "jobs2-nosandbox": ["--jobs", "2", "--no-sandbox"],
+}
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+
+
+def _small_batch(course: Path, n: int) -> list[dict]:
+    solution, release = solution_notebook(course), release_notebook(course)
+    partial = with_answer(release, 1, SOLUTIONS[1])
+    return [solution if i % 2 == 0 else partial for i in range(n)]
+
+
+def _measure(template: Path, assignment: str, notebooks: list[dict], mode: str,
+             timeout: float) -> float:
+    """Seconds to grade ``notebooks`` in a fresh copy of ``template`` with ``mode``."""
+    with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
+        course = Path(tmp) / "course"
+        shutil.copytree(template, course)
+        for index, notebook in enumerate(notebooks):
+            write_notebook(course / "submitted" / f"s{index:03d}" / assignment /
+                           f"{assignment}.ipynb", notebook)
+        start = time.perf_counter()
+        if MODES[mode] is None:
+            # Plain nbgrader needs the assignment in the gradebook first; that
+            # step is counted, as `course grade` counts its own template.
+            for args in (["generate_assignment", assignment, "--force"],
+                         ["autograde", assignment]):
+                subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=_env(),
+                               capture_output=True, timeout=timeout, check=True)
+        else:
+            subprocess.run([str(BIN / "course"), "--course-root", str(course), "grade",
+                            assignment, str(course / "submitted"), *MODES[mode]],
+                           cwd=course, env=_env(), capture_output=True, timeout=timeout,
+                           check=True)
+        return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=20, help="submissions per batch")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes")
+    parser.add_argument("--ch01", action="store_true",
+                        help="also grade N copies of the ch01_unstable_gradients solution")
+    args = parser.parse_args(argv)
+    modes = [mode for mode in args.modes.split(",") if mode]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        parser.error(f"unknown mode(s) {unknown}; expected some of {list(MODES)}")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="grading-bench-template-") as tmp:
+        small = make_small_course(Path(tmp) / "small")
+        batches = [("small", small, _small_batch(small, args.n))]
+        if args.ch01:
+            ch01 = Path(tmp) / "ch01"
+            (ch01 / "solutions").mkdir(parents=True)
+            shutil.copy2(REPO_ROOT / "nbgrader_config.py", ch01 / "nbgrader_config.py")
+            name = "ch01_unstable_gradients"
+            shutil.copytree(REPO_ROOT / "solutions" / name, ch01 / "solutions" / name)
+            solution = json.loads((ch01 / "solutions" / name / f"{name}.ipynb").read_text())
+            batches.append((name, ch01, [solution] * args.n))
+        for assignment, template, notebooks in batches:
+            for mode in modes:
+                seconds = _measure(template, assignment, notebooks, mode,
+                                   timeout=300 + 120 * len(notebooks))
+                rate = 60 * len(notebooks) / seconds
+                results.append({"assignment": assignment, "mode": mode, "n": len(notebooks),
+                                "seconds": round(seconds, 1),
+                                "submissions_per_minute": round(rate, 2)})
+                print(f"{assignment:<26} {mode:<16} {len(notebooks):>3} submissions "
+                      f"{seconds:7.1f} s  {rate:6.2f} /min", flush=True)
+    out = REPO_ROOT / "_build" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "grading_throughput.json").write_text(json.dumps(
+        {"cpu_count": os.cpu_count(), "load_average": os.getloadavg(), "results": results},
+        indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

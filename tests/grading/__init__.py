@@ -1,0 +1,1 @@
+"""Tests of the instructor grading command (`course grade`) and its sandbox."""

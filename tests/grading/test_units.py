@@ -1,0 +1,198 @@
+"""Fast unit tests of the grading modules (no nbgrader run, no kernel)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+import zipfile
+
+import pytest
+
+from course_utils.grading import ingest, repair, report
+from course_utils.grading.nbgrader_ext import config_lines
+from tests.grading.small_assignment import hidden_test_lines, source_notebook
+
+
+def _notebook_bytes() -> bytes:
+    return json.dumps(source_notebook()).encode()
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"", "unreadable: empty file"),
+    (b"  \n", "unreadable: empty file"),
+    (b"{\"cells\": [", "unreadable: not valid JSON"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "unreadable: not a notebook (binary data"),
+    (b"[1, 2]", "unreadable: not a notebook (JSON without a 'cells' list; received a list)"),
+    (b'{"cells": [], "nbformat": 3}', "unreadable: expected nbformat 4, received nbformat 3"),
+    (b'{"cells": [{"source": "x"}], "nbformat": 4}', "a cell without 'cell_type'"),
+])
+def test_check_notebook_says_what_is_wrong(data, problem):
+    notebook, message = ingest.check_notebook(data)
+    assert notebook is None and message.startswith(problem) or problem in message, message
+
+
+def test_check_notebook_accepts_a_notebook():
+    notebook, message = ingest.check_notebook(_notebook_bytes())
+    assert message == "" and len(notebook["cells"]) == 11
+
+
+def test_find_submissions_in_the_three_layouts(tmp_path):
+    data = _notebook_bytes()
+    nbgrader = tmp_path / "course" / "submitted"
+    (nbgrader / "ann" / "small").mkdir(parents=True)
+    (nbgrader / "ann" / "small" / "small.ipynb").write_bytes(data)
+    (nbgrader / "ann" / "small" / "data.csv").write_bytes(b"1,2")
+    (nbgrader / "ann" / "other_assignment").mkdir()
+    found = ingest.find_submissions(tmp_path / "course", "small")
+    assert [(s.student, sorted(s.files), s.layout) for s in found] == [
+        ("ann", ["data.csv", "small.ipynb"], "nbgrader")]
+    assert ingest.find_submissions(nbgrader, "small")[0].files["small.ipynb"] == data
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "Ben Smith.ipynb").write_bytes(data)
+    assert [s.student for s in ingest.find_submissions(flat, "small")] == ["Ben_Smith"]
+
+    archive = tmp_path / "lms.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("cy_42_file_/work.ipynb", data)
+        handle.writestr("dee.ipynb", data)
+        handle.writestr("readme.txt", "not a submission")
+    assert [s.student for s in ingest.find_submissions(archive, "small")] == ["cy_42_file", "dee"]
+
+
+def test_find_submissions_errors_are_clear(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        ingest.find_submissions(tmp_path / "missing", "small")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(ValueError, match="not a zip archive"):
+        ingest.find_submissions(tmp_path / "file.txt", "small")
+    clash = tmp_path / "clash"
+    clash.mkdir()
+    (clash / "a b.ipynb").write_bytes(b"{}")
+    (clash / "a_b.ipynb").write_bytes(b"{}")
+    with pytest.raises(ValueError, match="Two submissions map to the student id 'a_b'"):
+        ingest.find_submissions(clash, "small")
+    with pytest.raises(ValueError, match="Cannot make a student id"):
+        ingest.student_id_from("...")
+
+
+def test_duplicated_cells_keep_the_last_copy_and_the_original_is_untouched():
+    notebook = source_notebook()
+    answer = next(c for c in notebook["cells"] if c["metadata"]["nbgrader"]["grade_id"] == "task2")
+    first = json.loads(json.dumps(answer))
+    first["source"] = "def mean_abs(x):\n    return 0.0"
+    notebook["cells"].insert(notebook["cells"].index(answer), first)
+    before = json.dumps(notebook)
+    fixed, notes = repair.prepare_for_grading(notebook)
+    assert json.dumps(notebook) == before
+    assert notes == ["duplicated cell(s) task2: graded the last copy"]
+    graded = [c for c in fixed["cells"]
+              if c["metadata"].get("nbgrader", {}).get("grade_id") == "task2"]
+    assert len(graded) == 1 and "return 0.0" not in graded[0]["source"]
+    ids = [c["id"] for c in fixed["cells"]]
+    assert len(ids) == len(set(ids)), "cell ids must be unique for nbformat"
+
+
+def test_redaction_removes_every_hidden_line():
+    notebook = source_notebook()
+    hidden = hidden_test_lines(notebook)
+    test_cell = next(c for c in notebook["cells"] if c["metadata"]["nbgrader"].get("grade"))
+    test_cell["outputs"] = [{"output_type": "error", "ename": "AssertionError",
+                             "evalue": "_hidden_check values",
+                             "traceback": [f"----> 9 {hidden[1]}", "AssertionError"]}]
+    spy = notebook["cells"][1]
+    spy["outputs"] = [{"output_type": "stream", "name": "stdout",
+                       "text": "history:\n" + "\n".join(hidden) + "\nend"}]
+    text_before = _all_text(notebook)
+    assert all(line in text_before for line in hidden), "the test must be able to fail"
+    repair.redact_hidden_tests(notebook, hidden)
+    text = _all_text(notebook)
+    assert not [line for line in hidden if line in text]
+    assert "BEGIN HIDDEN TESTS" not in text
+    assert "_result = square(_x)" in text, "visible tests stay"
+    assert test_cell["outputs"][0]["traceback"] == ["AssertionError: _hidden_check values"]
+    assert spy["outputs"][0]["text"].startswith("history:\n[line removed")
+
+
+def _all_text(value) -> str:
+    """Every string inside a JSON value, one per line."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "\n".join(_all_text(item) for item in value.values())
+    if isinstance(value, list):
+        return "\n".join(_all_text(item) for item in value)
+    return ""
+
+
+def test_limit_outputs_truncates_text_and_html():
+    notebook = {"cells": [{"cell_type": "code", "source": "", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": "x" * 100_000},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/html": "<b>y</b>" * 50_000, "text/plain": "short"}}]}]}
+    assert repair.limit_outputs(notebook, limit=1000)
+    outputs = notebook["cells"][0]["outputs"]
+    assert len(outputs[0]["text"]) < 1200 and "output truncated" in outputs[0]["text"]
+    assert "removed" in outputs[1]["data"]["text/html"]
+    assert not repair.limit_outputs(notebook, limit=1000), "a second pass changes nothing"
+
+
+def test_grades_csv_keeps_other_assignments(tmp_path):
+    path = tmp_path / "grades.csv"
+    report.write_grades_csv(path, "a1", [report.Row("ann", 3, 10, "graded", "x")])
+    report.write_grades_csv(path, "a2", [report.Row("ann", 5, 5, "graded", "y", "audit!")])
+    report.write_grades_csv(path, "a1", [report.Row("ann", 4, 10, "graded", "z")])
+    with path.open(newline="") as handle:
+        rows = [(r["assignment"], r["student"], r["score"], r["audit"])
+                for r in csv.DictReader(handle)]
+    assert sorted(rows) == [("a1", "ann", "4", ""), ("a2", "ann", "5", "audit!")]
+
+
+def test_state_detects_changed_submissions(tmp_path):
+    state = report.State(tmp_path / "state.json")
+    digest = report.submission_digest({"a.ipynb": b"1"}, "fp")
+    assert state.unchanged("a1", "ann", digest) is None
+    state.remember("a1", digest, report.Row("ann", 1, 2, "graded", "m"))
+    state.save()
+    again = report.State(tmp_path / "state.json")
+    assert again.unchanged("a1", "ann", digest).skipped
+    assert again.unchanged("a1", "ann", report.submission_digest({"a.ipynb": b"2"}, "fp")) is None
+    assert again.unchanged("a1", "ann", report.submission_digest({"a.ipynb": b"1"}, "fp2")) is None
+
+
+def test_table_has_the_four_columns():
+    table = report.format_table([report.Row("ann", 7, 10, "timed out", "timed out in task2")])
+    lines = table.splitlines()
+    assert lines[0].split() == ["student", "score", "status", "message"]
+    assert lines[2].split()[:4] == ["ann", "7", "/", "10"] and "timed out in task2" in lines[2]
+
+
+def test_jobs_and_results_pickle(tmp_path):
+    from course_utils.grading.job import GradeJob, GradeResult
+    from course_utils.grading.template import CourseTemplate
+
+    template = CourseTemplate("small", "c", b"cfg", b"db", {"x.csv": b"1"}, ("small",),
+                              ("hidden",), 10.0, "fp")
+    job = GradeJob(template, "ann", {"small.ipynb": b"{}"}, "origin", cell_timeout=5)
+    assert pickle.loads(pickle.dumps(job)) == job
+    result = GradeResult("ann", "graded", "ok", 1.0, 10.0, feedback={"a.html": b"<p>"})
+    assert pickle.loads(pickle.dumps(result)).feedback == {"a.html": b"<p>"}
+
+
+def test_config_lines_enable_the_resilient_executor():
+    namespace = {"c": _Config()}
+    exec(config_lines(7), namespace)  # noqa: S102 (our own generated config)
+    preprocessors = namespace["c"].Autograde.autograde_preprocessors
+    assert [p.__name__ for p in preprocessors][0] == "ResilientExecute"
+    assert namespace["c"].Execute.timeout == 7
+
+
+class _Config:
+    """A minimal stand-in for traitlets' config object (attribute sections)."""
+
+    def __getattr__(self, name):
+        section = type("Section", (), {})()
+        object.__setattr__(self, name, section)
+        return section
