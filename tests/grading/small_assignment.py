@@ -23,6 +23,10 @@ import copy
 import json
 from pathlib import Path
 
+# The same rule the grader uses to keep hidden tests out of feedback; the tests
+# re-export it so they can search the feedback for every hidden line.
+from course_utils.grading.template import hidden_test_lines  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 HIDDEN_MARKER = "_hidden_check"
@@ -172,28 +176,6 @@ def with_answer(notebook: dict, task: int, code: str) -> dict:
             cell["source"] = code
             return result
     raise KeyError(f"no answer cell with grade_id 'task{task}' in the notebook")
-
-
-def hidden_test_lines(notebook: dict) -> list[str]:
-    """The stripped, non-blank lines between ``BEGIN`` and ``END HIDDEN TESTS``.
-
-    Lines that also occur outside hidden tests (in a visible test, say) are
-    left out: they are not secret.
-    """
-    lines, visible, inside = [], set(), False
-    for cell in notebook.get("cells", []):
-        source = cell.get("source", "")
-        source = source if isinstance(source, str) else "".join(source)
-        for line in source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and line.strip():
-                lines.append(line.strip())
-            else:
-                visible.add(line.strip())
-    return [line for line in lines if line not in visible]
 
 
 def write_notebook(path: Path, notebook: dict) -> Path:
