@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,3 +95,35 @@ def copy_course(template: Path, target: Path) -> Path:
 def small_course(small_course_template, tmp_path) -> Path:
     """A fresh copy of the small course for one test."""
     return copy_course(small_course_template, tmp_path / "course")
+
+
+@contextlib.contextmanager
+def loopback_listener(seconds: float = 900.0):
+    """A TCP server on 127.0.0.1 that records every connection it accepts.
+
+    Yields ``(port, accepted)``; ``accepted`` must stay empty when student code
+    is sandboxed. The accepting thread stops after ``seconds`` at the latest.
+    """
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.5)
+    accepted: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not stop.is_set():
+            try:
+                accepted.append(server.accept())
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], accepted
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.grading.conftest import copy_course, gradebook_scores, run_course_grade, tree_state
+from tests.grading.conftest import (copy_course, gradebook_scores, loopback_listener,
+                                    run_course_grade, tree_state)
 from tests.grading.small_assignment import (HIDDEN_MARKER, MAX_SCORE, POINTS, SOLUTIONS,
                                             release_notebook, solution_notebook, with_answer)
 
@@ -183,55 +182,34 @@ def attack_batch(tmp_path_factory, small_course_template):
     base = tmp_path_factory.mktemp("attacks")
     course = copy_course(small_course_template, base / "course")
     (course / "solutions" / "canary.txt").write_text(CANARY, encoding="utf-8")
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.5)
-    port = server.getsockname()[1]
-    accepted: list[object] = []
-    stop = threading.Event()
+    with loopback_listener() as (port, accepted):
+        prefix = f"COURSE = {str(course)!r}\nPORT = {port}\n"
+        release = release_notebook(course)
+        notebooks = {"honest_full": with_answer(with_answer(with_answer(release, 1, SOLUTIONS[1]),
+                                                            2, SOLUTIONS[2]), 3, SOLUTIONS[3]),
+                     "honest_partial": with_answer(with_answer(release, 1, SOLUTIONS[1]),
+                                                   2, SOLUTIONS[2])}
+        for student, (code, kept, _, _) in ATTACKS.items():
+            notebooks[student] = _attack(release, prefix + code, kept)
+        # The attacker of the kernelspec asks for another kernel than the sandboxed one.
+        notebooks["read_secrets"]["metadata"]["kernelspec"]["name"] = "python3-unsandboxed"
+        submissions = base / "submissions"
+        submissions.mkdir()
+        for student, notebook in notebooks.items():
+            (submissions / f"{student}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+        before_submissions = tree_state(submissions)
+        from nbgrader.api import Gradebook
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept())
-            except OSError:
-                pass
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    prefix = f"COURSE = {str(course)!r}\nPORT = {port}\n"
-    release = release_notebook(course)
-    notebooks = {"honest_full": with_answer(with_answer(with_answer(release, 1, SOLUTIONS[1]),
-                                                        2, SOLUTIONS[2]), 3, SOLUTIONS[3]),
-                 "honest_partial": with_answer(with_answer(release, 1, SOLUTIONS[1]),
-                                               2, SOLUTIONS[2])}
-    for student, (code, kept, _, _) in ATTACKS.items():
-        notebooks[student] = _attack(release, prefix + code, kept)
-    # The attacker of the kernelspec asks for another kernel than the sandboxed one.
-    notebooks["read_secrets"]["metadata"]["kernelspec"]["name"] = "python3-unsandboxed"
-    submissions = base / "submissions"
-    submissions.mkdir()
-    for student, notebook in notebooks.items():
-        (submissions / f"{student}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
-    before_submissions = tree_state(submissions)
-    from nbgrader.api import Gradebook
-
-    path = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), path])
-    try:  # nbgrader runs `alembic` from PATH to create a gradebook
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-            gradebook.update_or_create_student("earlier_student", first_name="Earlier")
-    finally:
-        os.environ["PATH"] = path
-    before_course = tree_state(course)
-    start = time.monotonic()
-    try:
+        path = os.environ.get("PATH", "")
+        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), path])
+        try:  # nbgrader runs `alembic` from PATH to create a gradebook
+            with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+                gradebook.update_or_create_student("earlier_student", first_name="Earlier")
+        finally:
+            os.environ["PATH"] = path
+        before_course = tree_state(course)
+        start = time.monotonic()
         run = run_course_grade(course, submissions, *LIMITS, timeout=900)
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        server.close()
     return {"course": course, "run": run, "accepted": accepted,
             "seconds": time.monotonic() - start, "submissions": submissions,
             "before_submissions": before_submissions, "before_course": before_course,

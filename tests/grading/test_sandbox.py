@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,6 +25,8 @@ from traitlets.config import Config
 
 from course_utils.grading.sandbox import (
     BWRAP_ENV_VAR, Limits, SandboxUnavailable, check_available, prepare, read_events)
+
+from tests.grading.conftest import loopback_listener
 
 SMALL = Limits(memory_mb=1024, processes=64, file_size_mb=16, wall_seconds=60)
 
@@ -148,38 +148,16 @@ def test_kernel_sees_no_secret(workdir: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_no_network_to_loopback_or_outside(workdir: Path) -> None:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(0.5)
-    port = server.getsockname()[1]
-    accepted: list[object] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not stop.is_set():
-            try:
-                accepted.append(server.accept())
-            except OSError:
-                pass
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    code = ("import socket, time\n"
-            "for address in [('127.0.0.1', %d), ('8.8.8.8', 53), ('1.1.1.1', 443)]:\n"
-            "    start = time.monotonic()\n"
-            "    try:\n"
-            "        socket.create_connection(address, timeout=5); print('CONNECTED', address)\n"
-            "    except OSError as error:\n"
-            "        print('failed', round(time.monotonic() - start, 1), error.errno)\n" % port)
-    try:
+    with loopback_listener(seconds=20) as (port, accepted):
+        code = ("import socket, time\n"
+                "for address in [('127.0.0.1', %d), ('8.8.8.8', 53), ('1.1.1.1', 443)]:\n"
+                "    start = time.monotonic()\n"
+                "    try:\n"
+                "        socket.create_connection(address, timeout=5); print('CONNECTED', address)\n"
+                "    except OSError as error:\n"
+                "        print('failed', round(time.monotonic() - start, 1), error.errno)\n" % port)
         with SandboxKernel(workdir) as kernel:
             status, out = kernel.run(code)
-    finally:
-        stop.set()
-        thread.join(timeout=25)
-        server.close()
     assert status == "ok", out
     assert "CONNECTED" not in out and out.count("failed") == 3, out
     assert all(float(line.split()[1]) < 2 for line in out.splitlines()), out
