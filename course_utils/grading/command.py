@@ -159,8 +159,10 @@ def run(args: argparse.Namespace) -> int:
     for result in run_jobs(jobs, n_jobs=args.jobs, dask_address=args.dask):
         merge.record_result(db_url, template, result, timestamps.get(result.student))
         _store_files(root, feedback_root, assignment, result)
+        earned = {cell.cell: cell.score for cell in result.cells}
         row = Row(result.student, result.score, result.max_score, result.status,
-                  result.message, audits.get(result.student, ""), grader=result.grader)
+                  result.message, audits.get(result.student, ""), grader=result.grader,
+                  tasks={name: earned.get(name, 0.0) for name, _ in template.tasks})
         rows[result.student] = row
         if result.status != Status.ERROR:  # a grader failure is retried next time
             state.remember(assignment, digests[result.student], row)
@@ -174,12 +176,14 @@ def run(args: argparse.Namespace) -> int:
                f"(use --force to regrade) in {seconds:.1f} s"
                + (f" ({60 * len(jobs) / seconds:.1f} submissions/minute)" if jobs else ""))
     print(table + summary)
-    write_grades_csv(output / "grades.csv", assignment, ordered)
+    write_grades_csv(output / "grades.csv", assignment, ordered,
+                     tasks=tuple(name for name, _ in template.tasks))
     (output / f"grading-report-{assignment}.txt").write_text(table + summary + "\n",
                                                              encoding="utf-8")
     rows_json = [row.to_dict() | {"skipped": row.skipped, "grader": row.grader}
                  for row in ordered]
     (output / f"grading-report-{assignment}.json").write_text(json.dumps(
         {"assignment": assignment, "seconds": seconds, "graded": len(jobs),
-         "sandbox": sandbox_on, "rows": rows_json}, indent=1), encoding="utf-8")
+         "sandbox": sandbox_on, "tasks": [list(task) for task in template.tasks],
+         "rows": rows_json}, indent=1), encoding="utf-8")
     return 1 if crashed else 0

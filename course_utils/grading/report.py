@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["Row", "submission_digest", "format_table", "write_grades_csv", "State"]
@@ -34,6 +34,8 @@ class Row:
         audit: The static audit's findings, ``"; "``-joined (empty if none).
         skipped: True when the submission was unchanged and not regraded.
         grader: ``host:pid`` of the grading process (empty when skipped).
+        tasks: Points earned per graded cell (grade id -> points), in the
+            notebook's order; a cell that did not run earns 0.
     """
 
     student: str
@@ -44,11 +46,13 @@ class Row:
     audit: str = ""
     skipped: bool = False
     grader: str = ""
+    tasks: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """A JSON-friendly dict (for the state file)."""
         return {"student": self.student, "score": self.score, "max_score": self.max_score,
-                "status": self.status, "message": self.message, "audit": self.audit}
+                "status": self.status, "message": self.message, "audit": self.audit,
+                "tasks": dict(self.tasks)}
 
 
 def submission_digest(files: dict[str, bytes], fingerprint: str) -> str:
@@ -83,21 +87,35 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def write_grades_csv(path: Path, assignment: str, rows: list[Row]) -> None:
-    """Writes ``assignment``'s rows into ``path``, keeping other assignments' rows."""
+def write_grades_csv(path: Path, assignment: str, rows: list[Row],
+                     tasks: tuple[str, ...] = ()) -> None:
+    """Writes ``assignment``'s rows into ``path``, keeping other assignments' rows.
+
+    Args:
+        path: The CSV file (created if missing).
+        assignment: The assignment id; its old rows are replaced.
+        rows: One row per student.
+        tasks: The assignment's graded cells (grade ids): one column each,
+            after the fixed columns, holding the points earned. Other
+            assignments' task columns are kept (empty in this assignment's rows).
+    """
     path = Path(path)
-    kept = []
+    kept, columns = [], list(CSV_COLUMNS)
     if path.is_file():
         with path.open(newline="", encoding="utf-8") as handle:
-            kept = [row for row in csv.DictReader(handle) if row.get("assignment") != assignment]
+            reader = csv.DictReader(handle)
+            columns += [name for name in reader.fieldnames or [] if name not in columns]
+            kept = [row for row in reader if row.get("assignment") != assignment]
+    columns += [name for name in tasks if name not in columns]
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in kept:
             writer.writerow(row)
         for row in rows:
-            writer.writerow({"assignment": assignment, **row.to_dict(),
+            task_points = {name: _points(row.tasks.get(name, 0.0)) for name in tasks}
+            writer.writerow({"assignment": assignment, **row.to_dict(), **task_points,
                              "score": _points(row.score), "max_score": _points(row.max_score)})
     os.replace(temporary, path)
 

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CourseTemplate", "build_template", "hidden_test_lines"]
+__all__ = ["CourseTemplate", "build_template", "hidden_test_lines", "graded_cells"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class CourseTemplate:
         hidden_lines: Non-blank lines of the hidden tests; they must never
             reach a student's feedback.
         max_score: The assignment's maximum score.
+        tasks: The graded cells in notebook order, as ``(grade_id, max points)``
+            pairs (the per-task columns of the report and ``grades.csv``).
         fingerprint: A hash of the configuration and the assignment's source
             files: results graded under another fingerprint are regraded.
     """
@@ -50,6 +52,7 @@ class CourseTemplate:
     notebooks: tuple[str, ...]
     hidden_lines: tuple[str, ...] = field(repr=False)
     max_score: float
+    tasks: tuple[tuple[str, float], ...] = ()
     fingerprint: str = ""
 
 
@@ -83,6 +86,16 @@ def hidden_test_lines(notebook: dict) -> list[str]:
             else:
                 visible.add(line.strip())
     return [line for line in lines if line not in visible]
+
+
+def graded_cells(notebook: dict) -> list[tuple[str, float]]:
+    """The autograded cells of a source notebook: ``(grade_id, points)`` in order."""
+    cells = []
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and cell.get("cell_type") == "code":
+            cells.append((str(meta["grade_id"]), float(meta.get("points", 0))))
+    return cells
 
 
 def _fingerprint(course_root: Path, source: Path) -> str:
@@ -160,13 +173,15 @@ def build_template(course_root: Path, assignment: str, timeout: float = 600,
         for path in sorted(source.rglob("*"))
         if path.is_file() and path.suffix != ".ipynb"
         and not {".ipynb_checkpoints", "__pycache__"}.intersection(path.parts)}
-    hidden = []
+    hidden, tasks = [], []
     for path in notebooks:
-        hidden.extend(hidden_test_lines(json.loads(path.read_text(encoding="utf-8"))))
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        hidden.extend(hidden_test_lines(notebook))
+        tasks.extend(graded_cells(notebook))
     return CourseTemplate(
         assignment=assignment, course_id=course_id,
         config=(course_root / "nbgrader_config.py").read_bytes(),
         gradebook=gradebook_bytes, source_files=source_files,
         notebooks=tuple(path.stem for path in notebooks),
         hidden_lines=tuple(dict.fromkeys(hidden)), max_score=max_score,
-        fingerprint=fingerprint)
+        tasks=tuple(tasks), fingerprint=fingerprint)

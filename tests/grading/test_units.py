@@ -150,6 +150,37 @@ def test_grades_csv_keeps_other_assignments(tmp_path):
     assert sorted(rows) == [("a1", "ann", "4", ""), ("a2", "ann", "5", "audit!")]
 
 
+def test_grades_csv_has_one_column_per_task(tmp_path):
+    path = tmp_path / "grades.csv"
+    report.write_grades_csv(path, "a1", [
+        report.Row("ann", 3, 10, "graded", "x", tasks={"test_t1": 3.0, "test_t2": 0.0}),
+        report.Row("bob", 0, 10, "unreadable", "y")], tasks=("test_t1", "test_t2"))
+    report.write_grades_csv(path, "a2", [report.Row("ann", 2, 5, "graded", "z",
+                                                    tasks={"test_q": 2.0})], tasks=("test_q",))
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = {(r["assignment"], r["student"]): r for r in reader}
+        columns = reader.fieldnames
+    assert columns[-3:] == ["test_t1", "test_t2", "test_q"], columns
+    assert (rows["a1", "ann"]["test_t1"], rows["a1", "ann"]["test_t2"]) == ("3", "0")
+    assert (rows["a1", "bob"]["test_t1"], rows["a1", "bob"]["test_t2"]) == ("0", "0")
+    assert rows["a2", "ann"]["test_q"] == "2" and rows["a2", "ann"]["test_t1"] == ""
+
+
+def test_graded_cells_lists_test_cells_in_order():
+    from course_utils.grading.template import graded_cells
+
+    def cell(grade_id, points=None, grade=True, kind="code"):
+        meta = {"grade_id": grade_id, "grade": grade}
+        if points is not None:
+            meta["points"] = points
+        return {"cell_type": kind, "source": "", "metadata": {"nbgrader": meta}}
+
+    notebook = {"cells": [cell("task1", grade=False), cell("test_b", 4), cell("test_a", 2),
+                          {"cell_type": "code", "source": "", "metadata": {}}]}
+    assert graded_cells(notebook) == [("test_b", 4.0), ("test_a", 2.0)]
+
+
 def test_state_detects_changed_submissions(tmp_path):
     state = report.State(tmp_path / "state.json")
     digest = report.submission_digest({"a.ipynb": b"1"}, "fp")
