@@ -12,7 +12,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup data book test lab release grade bench clean
+.PHONY: setup data book test lab release grade bench robustness clean
 
 setup: $(STAMP) data
 
@@ -44,6 +44,10 @@ grade: setup
 
 bench: setup
 	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
+
+# Every book page executed fresh with COURSE_SEED=1 and 2: the claims must hold.
+robustness: setup
+	$(BIN)/python -m tests.robustness $(ROBUSTNESS_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache

@@ -27,6 +27,11 @@ __version__ = "0.1.0"
 _PUBLIC: dict[str, tuple[str, ...]] = {
     "data": ("CLASS_NAMES", "FashionMNIST", "DataNotFoundError", "load_fashion_mnist"),
     "plotting": ("use_course_style", "plot_learning_curves", "plot_images"),
+    "seeds": ("COURSE_SEED_VARIABLE", "course_seed", "seed_for", "set_seed", "seed_range",
+              "PairedDifference", "SeedResults", "run_over_seeds"),
+    "claims": ("ClaimError", "Claim", "check_claim", "check_difference", "describe_difference",
+               "CLAIMS_LOG_VARIABLE"),
+    "tables": ("markdown_table", "show_table"),
     "diagnostics": (
         "LayerStats",
         "activation_stats",
