@@ -1,0 +1,172 @@
+"""Answer banks: classic wrong answers and correct answers written differently.
+
+One module per assignment, ``tests/grading/answer_bank/<assignment>.py``,
+defines ``ENTRIES``, a list of :class:`Entry`::
+
+    from tests.grading.answer_bank import right, wrong
+
+    ENTRIES = [
+        wrong("swapped_fans", "task1", '''
+    def glorot_std(fan_in, fan_out):
+        return (2 / fan_in) ** 0.5
+    ''', points={"test_task1": 0}, why="uses fan_in only: He, not Glorot"),
+        right("float32", "task1", '''...'''),
+    ]
+
+An entry's submission is the student release with every answer cell holding
+the solution's code (the ``BEGIN``/``END SOLUTION`` lines removed), except the
+entry's cell, which holds the entry's code. ``points`` maps test-cell grade
+ids to the points the entry must get; test cells it does not name must get
+full points. :func:`build_batch` writes one notebook per entry, plus
+``solution`` (full marks) and ``blank`` (the release as is, 0 points), and
+``tests/grading/test_answer_banks.py`` grades each assignment's batch with
+``course grade`` (sandbox, repair, redaction: the production path).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import Mapping
+
+from tests.notebook_tools import REPO_ROOT
+
+__all__ = ["Entry", "wrong", "right", "load_bank", "build_submission", "build_batch",
+           "expected_points", "graded_cells"]
+
+_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END) SOLUTION\s*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One bank entry.
+
+    Attributes:
+        name: short id (becomes part of the student id).
+        kind: ``"wrong"`` (a classic mistake) or ``"right"`` (a correct variant).
+        cell: grade id of the answer cell it replaces (``"task2"``).
+        code: the cell's new source.
+        points: test-cell grade id -> expected points (others: full points).
+        why: what the mistake or the variant is, in words.
+    """
+
+    name: str
+    kind: str
+    cell: str
+    code: str
+    points: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    why: str = ""
+
+    @property
+    def student(self) -> str:
+        return f"{self.kind}-{self.name}"
+
+
+def wrong(name: str, cell: str, code: str, *, points: Mapping[str, float],
+          why: str = "") -> Entry:
+    """A classic mistake: ``points`` must name the test cell(s) that lose points."""
+    if not points:
+        raise ValueError(f"wrong answer {name!r}: say which test cell loses points")
+    return Entry(name, "wrong", cell, textwrap.dedent(code).strip("\n") + "\n", dict(points), why)
+
+
+def right(name: str, cell: str, code: str, *, why: str = "") -> Entry:
+    """A correct answer written differently: it must earn full marks."""
+    return Entry(name, "right", cell, textwrap.dedent(code).strip("\n") + "\n", {}, why)
+
+
+def load_bank(assignment: str) -> list[Entry]:
+    """The ``ENTRIES`` of ``tests/grading/answer_bank/<assignment>.py``."""
+    module = importlib.import_module(f"tests.grading.answer_bank.{assignment}")
+    entries = list(module.ENTRIES)
+    names = [entry.student for entry in entries]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"{assignment}: duplicate bank entries {duplicates}")
+    return entries
+
+
+def _notebook(folder: str, assignment: str) -> dict:
+    path = REPO_ROOT / folder / assignment / f"{assignment}.ipynb"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _nbgrader(cell: dict) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def graded_cells(assignment: str) -> dict[str, float]:
+    """Test-cell grade id -> points, from the source notebook."""
+    return {_nbgrader(c)["grade_id"]: float(_nbgrader(c).get("points", 0))
+            for c in _notebook("solutions", assignment)["cells"]
+            if _nbgrader(c).get("grade") and c["cell_type"] == "code"}
+
+
+def _solution_answers(assignment: str) -> dict[str, str]:
+    answers = {}
+    for cell in _notebook("solutions", assignment)["cells"]:
+        meta = _nbgrader(cell)
+        if meta.get("solution") and cell["cell_type"] == "code":
+            lines = [line for line in _source(cell).splitlines() if not _MARKER.match(line)]
+            answers[meta["grade_id"]] = "\n".join(lines).strip("\n") + "\n"
+    return answers
+
+
+def build_submission(assignment: str, entry: Entry | None = None) -> dict:
+    """The release with the solution's answers, and ``entry``'s cell replaced."""
+    notebook = copy.deepcopy(_notebook("exercises", assignment))
+    answers = _solution_answers(assignment)
+    if entry is not None and entry.cell not in answers:
+        raise ValueError(f"{assignment}: entry {entry.name!r} names cell {entry.cell!r}; "
+                         f"the answer cells are {sorted(answers)}")
+    for cell in notebook["cells"]:
+        grade_id = _nbgrader(cell).get("grade_id")
+        if grade_id in answers:
+            code = entry.code if entry is not None and grade_id == entry.cell \
+                else answers[grade_id]
+            cell["source"] = code
+    return notebook
+
+
+def expected_points(assignment: str, entry: Entry | None) -> dict[str, float]:
+    """Test-cell grade id -> the points the entry must get."""
+    full = graded_cells(assignment)
+    if entry is None:
+        return full
+    unknown = sorted(set(entry.points) - set(full))
+    if unknown:
+        raise ValueError(f"{assignment}: entry {entry.name!r} names unknown test cells "
+                         f"{unknown}; the test cells are {sorted(full)}")
+    return {name: float(entry.points.get(name, points)) for name, points in full.items()}
+
+
+def build_batch(assignment: str, folder: Path) -> dict[str, dict[str, float]]:
+    """Writes ``<student>.ipynb`` for the solution, the blank release and every entry.
+
+    Returns:
+        Student id -> expected points per test cell.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    expected = {}
+    batch = {"solution": (build_submission(assignment), expected_points(assignment, None)),
+             "blank": (_notebook("exercises", assignment),
+                       {name: 0.0 for name in graded_cells(assignment)})}
+    for entry in load_bank(assignment):
+        batch[entry.student] = (build_submission(assignment, entry),
+                                expected_points(assignment, entry))
+    for student, (notebook, points) in batch.items():
+        (folder / f"{student}.ipynb").write_text(json.dumps(notebook, indent=1),
+                                                  encoding="utf-8")
+        expected[student] = points
+    return expected

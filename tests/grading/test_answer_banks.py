@@ -1,0 +1,60 @@
+"""Every assignment's round trip and answer bank, graded by `course grade`.
+
+One batch per assignment: the solution (full marks), the blank release (0)
+and every entry of ``tests/grading/answer_bank/<assignment>.py`` (the points
+it states per task), graded as a class with ``--jobs 2`` through the
+production path: sandbox, repair, redaction, merge into the gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+from tests.grading.answer_bank import build_batch, graded_cells
+from tests.grading.conftest import run_course_grade
+from tests.notebook_tools import REPO_ROOT, assignment_ids
+
+pytestmark = pytest.mark.slow
+
+
+def _banked() -> list[str]:
+    return [a for a in assignment_ids()
+            if (REPO_ROOT / "tests" / "grading" / "answer_bank" / f"{a}.py").is_file()]
+
+
+def test_every_assignment_has_a_bank():
+    missing = sorted(set(assignment_ids()) - set(_banked()))
+    assert not missing, f"no answer bank for {missing} (tests/grading/answer_bank/<id>.py)"
+
+
+@pytest.mark.parametrize("assignment", assignment_ids())
+def test_bank_grades_as_expected_through_course_grade(assignment, tmp_path):
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy2(REPO_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(REPO_ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    expected = build_batch(assignment, tmp_path / "submissions")
+
+    run = run_course_grade(course, tmp_path / "submissions", "--jobs", "2",
+                           assignment=assignment, timeout=3000)
+    assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    with (course / "grades.csv").open(newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)
+                if row["assignment"] == assignment}
+    tasks = list(graded_cells(assignment))
+    problems = []
+    for student, points in expected.items():
+        row = rows.get(student)
+        if row is None:
+            problems.append(f"{student}: missing from grades.csv")
+            continue
+        got = {task: float(row[task]) for task in tasks}
+        if got != points:
+            wrong = {t: (got[t], points[t]) for t in tasks if got[t] != points[t]}
+            problems.append(f"{student}: (got, expected) per task {wrong}; "
+                            f"status {row['status']}: {row['message'][:300]}")
+    assert not problems, f"{assignment}: {len(problems)} of {len(expected)} graded wrongly:\n" \
+        + "\n".join(problems)
