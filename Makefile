@@ -1,6 +1,8 @@
 # Training Deep Neural Networks: the two commands are `make book` and `make test`.
 # Every target sets itself up: a .venv with the pinned stack, course_utils in
-# editable mode, and Fashion-MNIST. A second run skips what is already there.
+# editable mode, the Debian packages the target needs (Fashion-MNIST, bubblewrap,
+# chromium; apt-get as root or with passwordless sudo, otherwise a message that
+# lists them), and the data. A second run skips what is already there.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +16,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup data book test lab release grade bench robustness clean
 
-setup: $(STAMP) data
+# Which Debian packages `course setup` makes sure of: the targets below set it.
+SETUP_FOR ?= test
+
+setup: $(STAMP)
+	@$(BIN)/course setup --for $(SETUP_FOR)
+	@$(BIN)/course data ensure
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +31,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 data: $(STAMP)
 	@$(BIN)/course data ensure
+
+book lab: SETUP_FOR = book
+grade: SETUP_FOR = grade
+bench robustness: SETUP_FOR = bench
 
 book: setup
 	$(BIN)/course book

@@ -6,6 +6,7 @@ Examples::
     course release ch01_unstable_gradients
     course data check                   # where Fashion-MNIST will be read from
     course data ensure                  # install it if it is missing
+    course setup --for test             # install the Debian packages `make test` needs
     course book                         # build the book (honest execution cache)
     course grade ch01_unstable_gradients submissions/
 """
@@ -58,19 +59,14 @@ def _cmd_data(args: argparse.Namespace) -> int:
         return 0
     except data.DataNotFoundError:
         pass
-    if _can_use_apt():
+    from course_utils import system_setup
+
+    prefix = system_setup.apt_prefix()
+    if prefix is not None:
         print("Fashion-MNIST: installing the Debian package dataset-fashion-mnist ...")
-        command = ["apt-get", "install", "-y", "-q", "dataset-fashion-mnist"]
-        if os.geteuid() != 0:
-            command = ["sudo", "-n", *command]
-        installed = subprocess.run(command, capture_output=True, text=True)
-        if installed.returncode != 0:
-            # The package lists may be missing on a fresh machine.
-            subprocess.run([*command[:-4], "update", "-q"] if command[0] == "sudo"
-                           else ["apt-get", "update", "-q"], capture_output=True)
-            installed = subprocess.run(command, capture_output=True, text=True)
-        if installed.returncode != 0:
-            print(f"apt-get failed:\n{installed.stderr.strip()}", file=sys.stderr)
+        problem = system_setup._apt_install(prefix, ["dataset-fashion-mnist"])
+        if problem:
+            print(f"apt-get failed:\n{problem}", file=sys.stderr)
     try:
         print(f"Fashion-MNIST: {data.find_source()}")
         return 0
@@ -79,13 +75,10 @@ def _cmd_data(args: argparse.Namespace) -> int:
         return 1
 
 
-def _can_use_apt() -> bool:
-    if shutil.which("apt-get") is None:
-        return False
-    if os.geteuid() == 0:
-        return True
-    return shutil.which("sudo") is not None and subprocess.run(
-        ["sudo", "-n", "true"], capture_output=True).returncode == 0
+def _cmd_setup(args: argparse.Namespace) -> int:
+    from course_utils import system_setup
+
+    return system_setup.ensure(args.target)
 
 
 def toc_pages(root: Path) -> list[Path]:
@@ -182,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     release = sub.add_parser("release", help="regenerate exercises/ from solutions/")
     release.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     release.set_defaults(func=_cmd_release)
+
+    setup = sub.add_parser("setup", help="install the Debian packages a make target needs "
+                           "(apt-get as root or with passwordless sudo), or say which")
+    setup.add_argument("--for", dest="target", default="test",
+                       choices=["book", "lab", "grade", "bench", "test"])
+    setup.set_defaults(func=_cmd_setup)
 
     data = sub.add_parser("data", help="check or install Fashion-MNIST")
     data.add_argument("action", choices=["check", "ensure"])
