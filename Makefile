@@ -47,6 +47,7 @@ lab: setup
 	$(BIN)/jupyter lab exercises/
 
 release: setup
+	$(BIN)/course setup-cell
 	$(BIN)/course release $(ASSIGNMENTS)
 
 # make grade ASSIGNMENT=ch01_unstable_gradients SUBMISSIONS=path/to/submissions

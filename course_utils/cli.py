@@ -75,6 +75,16 @@ def _cmd_data(args: argparse.Namespace) -> int:
         return 1
 
 
+def _cmd_setup_cell(args: argparse.Namespace) -> int:
+    from course_utils import setup_cell
+
+    root = _course_root(args.course_root)
+    changed = setup_cell.sync_course(root, write=not args.check)
+    for path in changed:
+        print(f"{'out of date' if args.check else 'updated'}: {path.relative_to(root)}")
+    return 1 if args.check and changed else 0
+
+
 def _cmd_setup(args: argparse.Namespace) -> int:
     from course_utils import system_setup
 
@@ -181,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--for", dest="target", default="test",
                        choices=["book", "lab", "grade", "bench", "test"])
     setup.set_defaults(func=_cmd_setup)
+
+    cell = sub.add_parser("setup-cell", help="write the set-up cell (installs course_utils "
+                          "where it is missing) into every page and source notebook")
+    cell.add_argument("--check", action="store_true",
+                      help="only list the files whose set-up cell is out of date")
+    cell.set_defaults(func=_cmd_setup_cell)
 
     data = sub.add_parser("data", help="check or install Fashion-MNIST")
     data.add_argument("action", choices=["check", "ensure"])

@@ -1,0 +1,189 @@
+"""``course grade <assignment> <submissions>``: autograde a whole class, safely.
+
+Each submission is graded in its own throwaway course copy (see
+:mod:`course_utils.grading.job`), its kernel in a bubblewrap sandbox unless
+``--no-sandbox``; this process alone writes the course's gradebook, the
+autograded copies, the feedback HTML and ``grades.csv``. Submissions are read
+once into memory and never written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from course_utils.grading import ingest, merge
+from course_utils.grading.execution import Progress, run_jobs
+from course_utils.grading.job import GradeJob, GradeResult, Status
+from course_utils.grading.report import Row, State, format_table, submission_digest, \
+    write_grades_csv
+from course_utils.grading.template import build_template, nbgrader_env
+
+__all__ = ["add_arguments", "run"]
+
+STATE_FILE = ".course-grade-state.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the ``grade`` subcommand's arguments to ``parser``."""
+    parser.add_argument("assignment", help="the assignment id (a folder in solutions/)")
+    parser.add_argument("submissions", help="nbgrader's submitted/ folder (or the course "
+                        "folder holding it), a folder of <student>.ipynb files, or an LMS .zip")
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once (default: the number of cores)")
+    parser.add_argument("--dask", metavar="ADDRESS", default=None,
+                        help="grade on this dask.distributed scheduler (tcp://host:8786)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run student code without the bubblewrap sandbox (unsafe)")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade every submission, not only new or changed ones")
+    parser.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
+                        help="time limit per cell (default: nbgrader_config.py's)")
+    parser.add_argument("--memory-mb", type=int, default=None,
+                        help="memory limit per submission's kernel")
+    parser.add_argument("--max-processes", type=int, default=None,
+                        help="process/thread limit per kernel (sandbox only)")
+    parser.add_argument("--file-size-mb", type=int, default=None,
+                        help="largest file a kernel may write")
+    parser.add_argument("--wall-seconds", type=int, default=None,
+                        help="time limit of a submission's kernel "
+                        "(nbgrader itself gets 120 s more)")
+    parser.add_argument("--output", default=None, metavar="DIR",
+                        help="where grades.csv, the report and feedback/ go "
+                        "(default: the course folder)")
+
+
+def _limits(args: argparse.Namespace):
+    from course_utils.grading.sandbox import Limits
+
+    defaults = Limits()
+    return Limits(
+        memory_mb=args.memory_mb or defaults.memory_mb,
+        processes=args.max_processes or defaults.processes,
+        file_size_mb=args.file_size_mb or defaults.file_size_mb,
+        wall_seconds=args.wall_seconds or defaults.wall_seconds,
+    )
+
+
+def _course_root(args: argparse.Namespace) -> Path:
+    root = Path(getattr(args, "course_root", None) or os.getcwd()).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise ValueError(f"{root} is not a course folder (expected nbgrader_config.py there); "
+                         "run from the course folder or pass --course-root.")
+    return root
+
+
+def _audit(files: dict[str, bytes]) -> str:
+    """The static audit's findings for the submission's notebooks, ``"; "``-joined."""
+    try:
+        from course_utils.grading.audit import audit_notebook
+    except ImportError:  # pragma: no cover (the audit module is optional)
+        return ""
+    findings = []
+    for name, data in sorted(files.items()):
+        if name.endswith(".ipynb"):
+            notebook, _ = ingest.check_notebook(data)
+            if notebook is not None:
+                findings.extend(str(finding) for finding in audit_notebook(notebook))
+    return "; ".join(findings)
+
+
+def _store_files(root: Path, feedback_root: Path, assignment: str,
+                 result: GradeResult) -> None:
+    """Writes the autograded copies and the feedback HTML (replacing old ones)."""
+    for base, files in ((root / "autograded", result.autograded),
+                        (feedback_root, result.feedback)):
+        folder = base / result.student / assignment
+        if folder.exists():
+            shutil.rmtree(folder)
+        if files:
+            folder.mkdir(parents=True)
+            for name, data in files.items():
+                (folder / name).write_bytes(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Grades the batch; returns 0, or 1 if grading itself failed for a submission."""
+    start = time.perf_counter()
+    root = _course_root(args)
+    assignment = args.assignment
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be 1 or more, received {args.jobs}")
+    sandbox_on = not args.no_sandbox
+    if sandbox_on:
+        from course_utils.grading import sandbox
+
+        sandbox.check_available()
+    else:
+        print("course grade: WARNING: --no-sandbox: student code runs unconfined, as you, "
+              "and can read the hidden tests and the gradebook. Use only for trusted code.",
+              file=sys.stderr)
+    limits = _limits(args)
+    # nbgrader's Gradebook runs `alembic` from PATH when it creates a database.
+    os.environ["PATH"] = nbgrader_env()["PATH"]
+    submissions = ingest.find_submissions(Path(args.submissions), assignment)
+    output = Path(args.output).resolve() if args.output else root
+    output.mkdir(parents=True, exist_ok=True)
+    template = build_template(root, assignment, cache_dir=output)
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    merge.install_assignment(db_url, template)
+    feedback_root = output / "feedback"
+    state = State(output / STATE_FILE)
+
+    rows: dict[str, Row] = {}
+    digests: dict[str, str] = {}
+    jobs: list[GradeJob] = []
+    for submission in submissions:
+        digest = submission_digest(submission.files, template.fingerprint)
+        digests[submission.student] = digest
+        previous = None if args.force else state.unchanged(assignment, submission.student,
+                                                           digest)
+        if previous is not None:
+            rows[submission.student] = previous
+            continue
+        jobs.append(GradeJob(template=template, student=submission.student,
+                             files=submission.files, origin=submission.origin,
+                             layout=submission.layout,
+                             cell_timeout=args.timeout, wall_seconds=limits.wall_seconds,
+                             sandbox=sandbox_on, limits=limits))
+    audits = {job.student: _audit(job.files) for job in jobs}
+    timestamps = {job.student: job.files.get("timestamp.txt", b"").decode("utf-8", "replace")
+                  for job in jobs}
+    progress = Progress(len(jobs), f"grading {assignment}")
+    crashed = False
+    for result in run_jobs(jobs, n_jobs=args.jobs, dask_address=args.dask):
+        merge.record_result(db_url, template, result, timestamps.get(result.student))
+        _store_files(root, feedback_root, assignment, result)
+        earned = {cell.cell: cell.score for cell in result.cells}
+        row = Row(result.student, result.score, result.max_score, result.status,
+                  result.message, audits.get(result.student, ""), grader=result.grader,
+                  tasks={name: earned.get(name, 0.0) for name, _ in template.tasks})
+        rows[result.student] = row
+        if result.status != Status.ERROR:  # a grader failure is retried next time
+            state.remember(assignment, digests[result.student], row)
+            state.save()
+        crashed |= result.status == Status.ERROR
+        progress.advance(result.student)
+    ordered = [rows[key] for key in sorted(rows)]
+    table = format_table(ordered)
+    seconds = time.perf_counter() - start
+    summary = (f"{len(jobs)} graded, {len(ordered) - len(jobs)} unchanged "
+               f"(use --force to regrade) in {seconds:.1f} s"
+               + (f" ({60 * len(jobs) / seconds:.1f} submissions/minute)" if jobs else ""))
+    print(table + summary)
+    write_grades_csv(output / "grades.csv", assignment, ordered,
+                     tasks=tuple(name for name, _ in template.tasks))
+    (output / f"grading-report-{assignment}.txt").write_text(table + summary + "\n",
+                                                             encoding="utf-8")
+    rows_json = [row.to_dict() | {"skipped": row.skipped, "grader": row.grader}
+                 for row in ordered]
+    (output / f"grading-report-{assignment}.json").write_text(json.dumps(
+        {"assignment": assignment, "seconds": seconds, "graded": len(jobs),
+         "sandbox": sandbox_on, "tasks": [list(task) for task in template.tasks],
+         "rows": rows_json}, indent=1), encoding="utf-8")
+    return 1 if crashed else 0

@@ -1,0 +1,187 @@
+"""What every per-submission grading job needs from the course, built once per batch.
+
+nbgrader autogrades against a gradebook that knows the assignment's cells
+(their points and the source of the test cells, hidden tests included). The
+template is made by running ``nbgrader generate_assignment`` once in a
+temporary copy of the course; its gradebook, the configuration and the
+assignment's extra files travel with each job as bytes, so a job runs the same
+in a thread, a process or on a Dask worker on another machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["CourseTemplate", "build_template", "hidden_test_lines", "graded_cells"]
+
+
+@dataclass(frozen=True)
+class CourseTemplate:
+    """The read-only inputs of grading one assignment.
+
+    Attributes:
+        assignment: The assignment id.
+        course_id: nbgrader's course id (from the gradebook).
+        config: ``nbgrader_config.py`` bytes.
+        gradebook: bytes of a ``gradebook.db`` holding only the assignment.
+        source_files: The assignment's non-notebook source files (relative
+            POSIX path -> bytes); nbgrader copies them next to the graded notebook.
+        notebooks: The assignment's notebook names (without ``.ipynb``).
+        hidden_lines: Non-blank lines of the hidden tests; they must never
+            reach a student's feedback.
+        max_score: The assignment's maximum score.
+        tasks: The graded cells in notebook order, as ``(grade_id, max points)``
+            pairs (the per-task columns of the report and ``grades.csv``).
+        fingerprint: A hash of the configuration and the assignment's source
+            files: results graded under another fingerprint are regraded.
+    """
+
+    assignment: str
+    course_id: str
+    config: bytes = field(repr=False)
+    gradebook: bytes = field(repr=False)
+    source_files: dict[str, bytes] = field(repr=False)
+    notebooks: tuple[str, ...]
+    hidden_lines: tuple[str, ...] = field(repr=False)
+    max_score: float
+    tasks: tuple[tuple[str, float], ...] = ()
+    fingerprint: str = ""
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader subprocesses: this Python's scripts on PATH.
+
+    nbgrader runs ``alembic`` from PATH when it creates a gradebook.
+    """
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def hidden_test_lines(notebook: dict) -> list[str]:
+    """The stripped, non-blank lines between ``BEGIN`` and ``END HIDDEN TESTS``.
+
+    Lines that also occur outside hidden tests (in a visible test, say) are
+    left out: they are not secret.
+    """
+    lines, visible, inside = [], set(), False
+    for cell in notebook.get("cells", []):
+        source = cell.get("source", "")
+        source = source if isinstance(source, str) else "".join(source)
+        for line in source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and line.strip():
+                lines.append(line.strip())
+            else:
+                visible.add(line.strip())
+    return [line for line in lines if line not in visible]
+
+
+def graded_cells(notebook: dict) -> list[tuple[str, float]]:
+    """The autograded cells of a source notebook: ``(grade_id, points)`` in order."""
+    cells = []
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and cell.get("cell_type") == "code":
+            cells.append((str(meta["grade_id"]), float(meta.get("points", 0))))
+    return cells
+
+
+def _fingerprint(course_root: Path, source: Path) -> str:
+    digest = hashlib.sha256((course_root / "nbgrader_config.py").read_bytes())
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and not {".ipynb_checkpoints", "__pycache__"}.intersection(path.parts):
+            digest.update(path.relative_to(source).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _generate_gradebook(course_root: Path, source: Path, assignment: str,
+                        timeout: float) -> bytes:
+    """Runs ``nbgrader generate_assignment`` in a temporary copy; returns its gradebook."""
+    with tempfile.TemporaryDirectory(prefix="course-grade-template-") as tmp:
+        work = Path(tmp)
+        shutil.copy2(course_root / "nbgrader_config.py", work / "nbgrader_config.py")
+        shutil.copytree(source, work / "solutions" / assignment,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        result = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+             "--log-level=WARN"],
+            cwd=work, capture_output=True, text=True, env=nbgrader_env(), timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed (exit "
+                               f"{result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return (work / "gradebook.db").read_bytes()
+
+
+def build_template(course_root: Path, assignment: str, timeout: float = 600,
+                   cache_dir: Path | None = None) -> CourseTemplate:
+    """Builds the grading template of ``assignment`` from ``course_root/solutions``.
+
+    Args:
+        course_root: the course folder (``nbgrader_config.py``, ``solutions/``).
+        assignment: the assignment id.
+        timeout: seconds allowed for ``nbgrader generate_assignment``.
+        cache_dir: if given, the template gradebook is kept there
+            (``.course-grade-template-<assignment>-<hash>.db``) and reused
+            while the configuration and the assignment's source are unchanged.
+
+    Raises:
+        ValueError: if ``solutions/<assignment>/`` has no notebook.
+        RuntimeError: if nbgrader fails (its output is in the message).
+    """
+    from nbgrader.api import Gradebook
+
+    course_root = Path(course_root).resolve()
+    source = course_root / "solutions" / assignment
+    notebooks = sorted(source.glob("*.ipynb")) if source.is_dir() else []
+    if not notebooks:
+        known = sorted(p.name for p in (course_root / "solutions").glob("*/") if p.is_dir()) \
+            if (course_root / "solutions").is_dir() else []
+        raise ValueError(f"Unknown assignment {assignment!r}: expected a notebook in "
+                         f"{source}; the course has {known or 'no assignments'}.")
+    fingerprint = _fingerprint(course_root, source)
+    cached = Path(cache_dir) / f".course-grade-template-{assignment}-{fingerprint[:16]}.db" \
+        if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        gradebook_bytes = cached.read_bytes()
+    else:
+        gradebook_bytes = _generate_gradebook(course_root, source, assignment, timeout)
+        if cached is not None:
+            for old in cached.parent.glob(f".course-grade-template-{assignment}-*.db"):
+                old.unlink()
+            cached.write_bytes(gradebook_bytes)
+    with tempfile.TemporaryDirectory(prefix="course-grade-template-") as tmp:
+        path = Path(tmp) / "gradebook.db"
+        path.write_bytes(gradebook_bytes)
+        with Gradebook(f"sqlite:///{path}") as gradebook:
+            found = gradebook.find_assignment(assignment)
+            max_score = float(found.max_score)
+            course_id = found.course_id
+    source_files = {
+        path.relative_to(source).as_posix(): path.read_bytes()
+        for path in sorted(source.rglob("*"))
+        if path.is_file() and path.suffix != ".ipynb"
+        and not {".ipynb_checkpoints", "__pycache__"}.intersection(path.parts)}
+    hidden, tasks = [], []
+    for path in notebooks:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        hidden.extend(hidden_test_lines(notebook))
+        tasks.extend(graded_cells(notebook))
+    return CourseTemplate(
+        assignment=assignment, course_id=course_id,
+        config=(course_root / "nbgrader_config.py").read_bytes(),
+        gradebook=gradebook_bytes, source_files=source_files,
+        notebooks=tuple(path.stem for path in notebooks),
+        hidden_lines=tuple(dict.fromkeys(hidden)), max_score=max_score,
+        tasks=tuple(tasks), fingerprint=fingerprint)
