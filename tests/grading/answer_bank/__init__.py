@@ -81,7 +81,12 @@ def right(name: str, cell: str, code: str, *, why: str = "") -> Entry:
 
 
 def load_bank(assignment: str) -> list[Entry]:
-    """The ``ENTRIES`` of ``tests/grading/answer_bank/<assignment>.py``."""
+    """The ``ENTRIES`` of ``tests/grading/answer_bank/<assignment>.py`` ([] if none yet).
+
+    ``tests/grading/test_answer_banks.py`` fails separately for a missing bank.
+    """
+    if not (Path(__file__).parent / f"{assignment}.py").is_file():
+        return []
     module = importlib.import_module(f"tests.grading.answer_bank.{assignment}")
     entries = list(module.ENTRIES)
     names = [entry.student for entry in entries]
