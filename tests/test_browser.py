@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import threading
 import urllib.parse
@@ -98,6 +99,61 @@ def test_every_page_loads_cleanly_with_figures_math_and_screenshot(build_log, si
             if entry["level"] == "SEVERE":
                 problems.append(f"{page}: console error: {entry['message'][:300]}")
         browser.save_screenshot(str(SCREENSHOTS / (page.replace("/", "__") + ".png")))
+    assert not problems, "\n".join(problems)
+
+
+_CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
+_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$", re.M)
+
+
+def expected_tables(source: Path) -> int:
+    """The tables a page should render: Markdown tables in its prose, plus one per
+    ``show_table(`` call in its code cells (each call displays one table)."""
+    text = source.read_text(encoding="utf-8")
+    if source.suffix == ".ipynb":
+        cells = json.loads(text)["cells"]
+        prose = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        return len(_TABLE_RULE.findall(prose))
+    code = "\n".join(_CODE_CELL.findall(text))
+    prose = _FENCE.sub("", _CODE_CELL.sub("", text))
+    calls = len(re.findall(r"(?<![\w.])show_table\(", code))
+    return len(_TABLE_RULE.findall(prose)) + calls
+
+
+def _source_of(page: str) -> Path | None:
+    stem = page[:-len(".html")]
+    for suffix in (".md", ".ipynb"):
+        if (REPO_ROOT / f"{stem}{suffix}").is_file():
+            return REPO_ROOT / f"{stem}{suffix}"
+    return None
+
+
+def test_tables_render_as_tables_and_every_page_shows_its_own_count(build_log, site, browser):
+    """No Markdown table row is left as text; each page has as many <table>s as its source
+    makes (prose tables plus show_table calls)."""
+    problems, counts = [], {}
+    for page in _pages():
+        source = _source_of(page)
+        if source is None:
+            continue
+        browser.get(f"{site}/{page}")
+        _wait_for(browser, "return document.readyState === 'complete'")
+        text, tables = browser.execute_script("""
+            const main = document.querySelector('main') || document.body;
+            const copy = main.cloneNode(true);
+            copy.querySelectorAll('pre, code, .highlight, .cell_input, script, style')
+                .forEach(e => e.remove());
+            return [copy.innerText, main.querySelectorAll('article table').length];""")
+        rows = [line for line in text.splitlines()
+                if re.match(r"^\s*\|.*\|\s*$", line) or _TABLE_RULE.match(line)]
+        if rows:
+            problems.append(f"{page}: Markdown table text instead of a table: {rows[:2]}")
+        expected = expected_tables(source)
+        counts[page] = (tables, expected)
+        if tables != expected:
+            problems.append(f"{page}: {tables} rendered tables, its source makes {expected}")
+    assert counts, "no page was checked"
     assert not problems, "\n".join(problems)
 
 
