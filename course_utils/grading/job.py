@@ -338,6 +338,7 @@ def grade(job: GradeJob) -> GradeResult:
         env = _apply_env(env_changes)
         options = workdir / "driver-options.json"
         options.write_text(json.dumps({"hidden_lines": list(job.template.hidden_lines),
+                                       "message_strings": list(job.template.message_strings),
                                        "max_output_chars": repair.MAX_OUTPUT_CHARS}))
         code, log = _run([python, "-m", "course_utils.grading.nbgrader_driver", assignment,
                           student, str(options), *extra_args],

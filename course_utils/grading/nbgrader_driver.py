@@ -5,7 +5,8 @@ Run inside a workdir (see :mod:`course_utils.grading.job`)::
     python -m course_utils.grading.nbgrader_driver <assignment> <student> <options.json> \
         [extra nbgrader autograde arguments...]
 
-``options.json`` holds ``{"hidden_lines": [...], "max_output_chars": N}``.
+``options.json`` holds ``{"hidden_lines": [...], "message_strings": [...],
+"max_output_chars": N}``.
 Importing nbgrader takes seconds; running both nbgrader apps in the same
 interpreter halves that cost. Between them, every graded notebook is
 truncated and stripped of hidden tests (:mod:`course_utils.grading.repair`),
@@ -37,13 +38,14 @@ def _launch(app_class, argv: list[str]) -> int:
     return 0
 
 
-def _postprocess(folder: Path, hidden: list[str], limit: int) -> list[str]:
+def _postprocess(folder: Path, hidden: list[str], limit: int,
+                 messages: list[str] = ()) -> list[str]:
     notes = []
     for path in sorted(folder.glob("*.ipynb")):
         notebook = json.loads(path.read_text(encoding="utf-8"))
         if repair.limit_outputs(notebook, limit):
             notes.append("huge output truncated in the graded copy")
-        repair.redact_hidden_tests(notebook, hidden)
+        repair.redact_hidden_tests(notebook, hidden, messages)
         path.chmod(0o644)
         path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
     return notes
@@ -59,7 +61,8 @@ def main(argv: list[str]) -> int:
     notes: list[str] = []
     folder = Path("autograded") / student / assignment
     if code == 0 and folder.is_dir():
-        notes = _postprocess(folder, options["hidden_lines"], options["max_output_chars"])
+        notes = _postprocess(folder, options["hidden_lines"], options["max_output_chars"],
+                             options.get("message_strings", []))
         feedback = _launch(GenerateFeedbackApp, [assignment, "--student", student, "--force"])
         if feedback != 0:
             notes.append(f"feedback could not be generated (exit {feedback})")
