@@ -269,6 +269,24 @@ def test_table_has_the_four_columns():
     assert lines[2].split()[:4] == ["ann", "7", "/", "10"] and "timed out in task2" in lines[2]
 
 
+def test_table_has_one_column_per_task():
+    tasks = (("test_task1", 2.0), ("test_task2", 3.0))
+    rows = [report.Row("ann", 2, 5, "graded", "failed: test_task2 (AssertionError)",
+                       tasks={"test_task1": 2.0, "test_task2": 0.0}),
+            report.Row("bob", 0, 5, "unreadable", "unreadable: empty file", skipped=True,
+                       tasks={"test_task1": 0.0, "test_task2": 0.0})]
+    lines = report.format_table(rows, tasks=tasks).splitlines()
+    assert lines[0].split() == ["student", "score", "test_task1", "test_task2", "status",
+                                "message"]
+    assert set(lines[1]) == {"-", " "}
+    assert lines[2].split()[:6] == ["ann", "2", "/", "5", "2", "0"], lines[2]
+    assert lines[3].split()[:7] == ["bob", "0", "/", "5", "0", "0", "unreadable"], lines[3]
+    assert "(unchanged)" in lines[3]
+    # Columns line up: each task's points end where its header ends.
+    end = lines[0].index("test_task2") + len("test_task2")
+    assert lines[2][end - 1] == "0" and lines[3][end - 1] == "0"
+
+
 def test_jobs_and_results_pickle(tmp_path):
     from course_utils.grading.job import GradeJob, GradeResult
     from course_utils.grading.template import CourseTemplate
