@@ -223,11 +223,21 @@ def _is_number(value: Any) -> bool:
 
 
 def _scalar_type_hint(value: Any) -> str:
+    """A hint that is right for a value that is not a single real number."""
     if isinstance(value, (bool, np.bool_)):
         return "a True/False value was received: return the number itself"
-    size = getattr(value, "size", None) if not isinstance(value, (list, tuple)) else len(value)
-    if size == 1:
-        return "a one-element container was received: convert it with float(...)"
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        kind = type(value).__name__
+        return f"a one-element {kind} was received: return its element, not the {kind}"
+    shape = getattr(value, "shape", None)
+    if shape is not None and hasattr(value, "numpy"):
+        if tuple(shape) == ():
+            return "a tensor was received: convert it with float(...)"
+        return f"a tensor of shape {tuple(shape)} was received: one number is expected"
+    if isinstance(value, np.ndarray):
+        if value.size == 1:
+            return "a one-element array was received: convert it with float(x.item())"
+        return f"an array of shape {value.shape} was received: one number is expected"
     return _not_a_number_hint(value)
 
 
