@@ -19,7 +19,7 @@ from pathlib import Path
 
 from course_utils.grading import ingest, merge
 from course_utils.grading.execution import Progress, run_jobs
-from course_utils.grading.job import GradeJob, GradeResult, Status
+from course_utils.grading.job import PHASES, GradeJob, GradeResult, Status
 from course_utils.grading.report import Row, State, format_table, submission_digest, \
     write_grades_csv
 from course_utils.grading.template import build_template, nbgrader_env
@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="grade on this dask.distributed scheduler (tcp://host:8786)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code without the bubblewrap sandbox (unsafe)")
+    parser.add_argument("--fresh-grader", action="store_true",
+                        help="start a new nbgrader process per submission instead of reusing "
+                        "long-lived grader processes (slower; each submission gets its own "
+                        "kernel and sandbox either way)")
     parser.add_argument("--force", action="store_true",
                         help="regrade every submission, not only new or changed ones")
     parser.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
@@ -110,6 +114,14 @@ def _store_files(root: Path, feedback_root: Path, assignment: str,
 def run(args: argparse.Namespace) -> int:
     """Grades the batch; returns 0, or 1 if grading itself failed for a submission."""
     start = time.perf_counter()
+    batch_phases: dict[str, float] = {}
+    lap = [start]
+
+    def batch_lap(name: str) -> None:
+        now = time.perf_counter()
+        batch_phases[name] = batch_phases.get(name, 0.0) + now - lap[0]
+        lap[0] = now
+
     root = _course_root(args)
     assignment = args.assignment
     if args.jobs < 1:
@@ -126,12 +138,16 @@ def run(args: argparse.Namespace) -> int:
     limits = _limits(args)
     # nbgrader's Gradebook runs `alembic` from PATH when it creates a database.
     os.environ["PATH"] = nbgrader_env()["PATH"]
+    batch_lap("setup")
     submissions = ingest.find_submissions(Path(args.submissions), assignment)
+    batch_lap("ingest")
     output = Path(args.output).resolve() if args.output else root
     output.mkdir(parents=True, exist_ok=True)
     template = build_template(root, assignment, cache_dir=output)
+    batch_lap("template")
     db_url = f"sqlite:///{root / 'gradebook.db'}"
     merge.install_assignment(db_url, template)
+    batch_lap("merge")
     feedback_root = output / "feedback"
     state = State(output / STATE_FILE)
 
@@ -150,13 +166,18 @@ def run(args: argparse.Namespace) -> int:
                              files=submission.files, origin=submission.origin,
                              layout=submission.layout,
                              cell_timeout=args.timeout, wall_seconds=limits.wall_seconds,
-                             sandbox=sandbox_on, limits=limits))
+                             sandbox=sandbox_on, limits=limits,
+                             reuse_grader=not getattr(args, "fresh_grader", False)))
     audits = {job.student: _audit(job.files) for job in jobs}
     timestamps = {job.student: job.files.get("timestamp.txt", b"").decode("utf-8", "replace")
                   for job in jobs}
+    batch_lap("audit")
     progress = Progress(len(jobs), f"grading {assignment}")
     crashed = False
+    timings: dict[str, dict] = {}
     for result in run_jobs(jobs, n_jobs=args.jobs, dask_address=args.dask):
+        batch_lap("grading")
+        merge_start, merge_cpu = time.perf_counter(), time.process_time()
         merge.record_result(db_url, template, result, timestamps.get(result.student))
         _store_files(root, feedback_root, assignment, result)
         earned = {cell.cell: cell.score for cell in result.cells}
@@ -169,8 +190,14 @@ def run(args: argparse.Namespace) -> int:
             state.save()
         crashed |= result.status == Status.ERROR
         progress.advance(result.student)
+        phases = dict(result.phases, merge=time.perf_counter() - merge_start)
+        cpu = dict(result.cpu, merge=time.process_time() - merge_cpu)
+        timings[result.student] = {
+            "phases": {name: round(phases[name], 3) for name in PHASES if name in phases},
+            "cpu": {name: round(cpu[name], 3) for name in PHASES if name in cpu}}
+        batch_lap("merge")
     ordered = [rows[key] for key in sorted(rows)]
-    table = format_table(ordered)
+    table = format_table(ordered, tasks=template.tasks)
     seconds = time.perf_counter() - start
     summary = (f"{len(jobs)} graded, {len(ordered) - len(jobs)} unchanged "
                f"(use --force to regrade) in {seconds:.1f} s"
@@ -181,9 +208,12 @@ def run(args: argparse.Namespace) -> int:
     (output / f"grading-report-{assignment}.txt").write_text(table + summary + "\n",
                                                              encoding="utf-8")
     rows_json = [row.to_dict() | {"skipped": row.skipped, "grader": row.grader}
-                 for row in ordered]
+                 | timings.get(row.student, {}) for row in ordered]
+    batch_lap("report")
     (output / f"grading-report-{assignment}.json").write_text(json.dumps(
         {"assignment": assignment, "seconds": seconds, "graded": len(jobs),
-         "sandbox": sandbox_on, "tasks": [list(task) for task in template.tasks],
+         "sandbox": sandbox_on, "jobs": args.jobs,
+         "tasks": [list(task) for task in template.tasks],
+         "batch_phases": {name: round(value, 3) for name, value in batch_phases.items()},
          "rows": rows_json}, indent=1), encoding="utf-8")
     return 1 if crashed else 0

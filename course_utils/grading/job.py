@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from course_utils.grading import repair
 from course_utils.grading.ingest import check_notebook
-from course_utils.grading.nbgrader_ext import DEAD_IN_CELL, NOT_RUN, config_lines
+from course_utils.grading.nbgrader_ext import DEAD_IN_CELL, NOT_RUN, UNRESPONSIVE, config_lines
 from course_utils.grading.template import CourseTemplate, nbgrader_env
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -77,6 +77,11 @@ class GradeJob:
         python: The interpreter that runs nbgrader and the kernel; None (the
             default) means the one running :func:`grade`, so a Dask worker
             uses its own.
+        reuse_grader: Grade in a long-lived grader process that imported
+            nbgrader once (:mod:`~course_utils.grading.workers`) instead of a
+            new process per submission; only with the sandbox (without it the
+            rlimits are set on the grader process itself). Each submission
+            still gets its own workdir, kernel and sandbox.
     """
 
     template: CourseTemplate
@@ -90,6 +95,12 @@ class GradeJob:
     sandbox: bool = True
     limits: "Limits | None" = None
     python: str | None = None
+    reuse_grader: bool = True
+
+
+PHASES = ("ingest", "repair", "course_copy", "grader_start", "kernel_start", "execution",
+          "feedback", "merge")
+"""The phases of grading one submission, in order (see :class:`GradeResult`)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,17 @@ class GradeResult:
         log: The tail of nbgrader's output, for diagnosis.
         seconds: Wall time spent.
         grader: ``host:pid`` of the process that graded it (a Dask worker's, with --dask).
+        phases: Wall seconds per phase (names in :data:`PHASES`): ``ingest``
+            (mapping and parsing the files), ``repair``, ``course_copy``
+            (workdir and sandbox), ``grader_start`` (until nbgrader asks for a
+            kernel: process start, imports, nbgrader's preprocessing),
+            ``kernel_start`` (until the first cell runs), ``execution``
+            (cells, kernel shutdown, scores saved), ``feedback`` (redaction,
+            feedback HTML, reading the results back); ``merge`` is added by
+            the caller that writes the gradebook.
+        cpu: CPU seconds per phase: this process's for ingest, repair and
+            course_copy, the grader process's for the nbgrader phases (the
+            kernel's own CPU time is not included).
     """
 
     student: str
@@ -134,6 +156,8 @@ class GradeResult:
     log: str = field(default="", repr=False)
     seconds: float = 0.0
     grader: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    phases: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 def _select_notebooks(job: GradeJob) -> tuple[dict[str, bytes], dict[str, bytes], list[str], str]:
@@ -237,6 +261,7 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], seconds: float,
 def _status_from_notebook(notebook: dict) -> tuple[str, str]:
     """(status, what happened) from the errors recorded in the graded notebook."""
     timed_out, failed, errors = [], [], []
+    stuck = ""
     for index, cell in enumerate(notebook.get("cells", [])):
         meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
         name = meta.get("grade_id") or f"cell {index}"
@@ -244,6 +269,9 @@ def _status_from_notebook(notebook: dict) -> tuple[str, str]:
                   if o.get("output_type") == "error"]
         if DEAD_IN_CELL in enames:
             return Status.KERNEL_DIED, f"kernel died during cell {name}; later cells not run"
+        if UNRESPONSIVE in enames:
+            stuck = f"kernel stopped responding during cell {name}; later cells not run"
+            break
         if "CellTimeoutError" in enames:
             timed_out.append(name)
         elif meta.get("grade") and enames and NOT_RUN not in enames:
@@ -252,7 +280,7 @@ def _status_from_notebook(notebook: dict) -> tuple[str, str]:
             errors.append(f"{name} ({enames[-1]})")
     details = "; ".join(filter(None, [
         f"failed: {', '.join(failed)}" if failed else "",
-        f"errors in {', '.join(errors)}" if errors else ""]))
+        f"errors in {', '.join(errors)}" if errors else "", stuck]))
     if timed_out:
         return Status.TIMED_OUT, "; ".join(filter(None, [
             f"timed out in {', '.join(timed_out)}", details]))
@@ -299,6 +327,46 @@ def _write_workdir(workdir: Path, job: GradeJob, notebooks: dict[str, dict],
         (submitted / name).write_text(json.dumps(notebook), encoding="utf-8")
 
 
+class _Clock:
+    """Wall and CPU (this thread's) seconds of consecutive phases."""
+
+    def __init__(self):
+        self.phases: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._wall, self._cpu = time.perf_counter(), time.thread_time()
+
+    def lap(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        self.phases[name] = self.phases.get(name, 0.0) + wall - self._wall
+        self.cpu[name] = self.cpu.get(name, 0.0) + cpu - self._cpu
+        self._wall, self._cpu = wall, cpu
+
+
+def _driver_phases(workdir: Path, sent: float, clock: _Clock) -> bool:
+    """Adds the grader process's phases (from ``driver-times.json``) to ``clock``.
+
+    Returns:
+        Whether the grader process recorded its phases.
+    """
+    from course_utils.grading.nbgrader_driver import TIMES_FILE
+
+    try:
+        times = {name: tuple(value) for name, value in
+                 json.loads((workdir / TIMES_FILE).read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError):
+        return False
+    order = [("grader_start", "kernel_start"), ("kernel_start", "cells_start"),
+             ("execution", "autograded"), ("feedback", "feedback_done")]
+    wall, cpu = sent, times.get("cpu_base", (0.0, 0.0))[1]
+    for phase, moment in order:
+        if moment not in times:
+            continue
+        clock.phases[phase] = max(times[moment][0] - wall, 0.0)
+        clock.cpu[phase] = max(times[moment][1] - cpu, 0.0)
+        wall, cpu = times[moment][:2]
+    return True
+
+
 def grade(job: GradeJob) -> GradeResult:
     """Grades one submission; never raises for a bad submission.
 
@@ -306,18 +374,29 @@ def grade(job: GradeJob) -> GradeResult:
         job: the submission and everything needed to grade it.
 
     Returns:
-        The result; ``status`` says what happened, ``message`` why.
+        The result; ``status`` says what happened, ``message`` why, ``phases``
+        where the time went.
     """
     start = time.perf_counter()
+    clock = _Clock()
+
+    def done(result: GradeResult) -> GradeResult:
+        result.phases, result.cpu = clock.phases, clock.cpu
+        result.seconds = time.perf_counter() - start
+        return result
+
     notebooks_bytes, others, notes, problem = _select_notebooks(job)
     if problem:
-        return _unreadable(job, problem, notes, start)
+        clock.lap("ingest")
+        return done(_unreadable(job, problem, notes, start))
     notebooks: dict[str, dict] = {}
     for name, data in notebooks_bytes.items():
         notebook, problem = check_notebook(data)
+        clock.lap("ingest")
         if notebook is None:
-            return _unreadable(job, problem, notes, start)
+            return done(_unreadable(job, problem, notes, start))
         notebooks[name], fixes = repair.prepare_for_grading(notebook)
+        clock.lap("repair")
         notes.extend(fixes)
     assignment, student = job.template.assignment, job.student
     python = job.python or sys.executable
@@ -335,13 +414,26 @@ def grade(job: GradeJob) -> GradeResult:
             env_changes, extra_args = kernel.env, list(kernel.nbgrader_args)
         else:
             limit = _rlimits(job.limits)
-        env = _apply_env(env_changes)
         options = workdir / "driver-options.json"
         options.write_text(json.dumps({"hidden_lines": list(job.template.hidden_lines),
+                                       "message_strings": list(job.template.message_strings),
                                        "max_output_chars": repair.MAX_OUTPUT_CHARS}))
-        code, log = _run([python, "-m", "course_utils.grading.nbgrader_driver", assignment,
-                          student, str(options), *extra_args],
-                         workdir, env, job.wall_seconds + job.overhead_seconds, limit)
+        clock.lap("course_copy")
+        seconds = job.wall_seconds + job.overhead_seconds
+        sent = time.time()
+        if job.sandbox and job.reuse_grader:
+            from course_utils.grading import workers
+
+            code, log = workers.run_in_worker(python, nbgrader_env(), workdir, assignment,
+                                              student, options, extra_args, env_changes,
+                                              seconds)
+        else:
+            code, log = _run([python, "-m", "course_utils.grading.nbgrader_driver", assignment,
+                              student, str(options), *extra_args],
+                             workdir, _apply_env(env_changes), seconds, limit)
+        clock.lap("nbgrader")
+        if _driver_phases(workdir, sent, clock):
+            clock.phases.pop("nbgrader"), clock.cpu.pop("nbgrader")
         if job.sandbox:
             notes.extend(sandbox.read_events(workdir))
         graded_dir = workdir / "autograded" / student / assignment
@@ -373,9 +465,10 @@ def grade(job: GradeJob) -> GradeResult:
             feedback = {path.name: path.read_bytes() for path in sorted(folder.glob("*.html"))}
         score = sum(cell.score for cell in cells)
         message = "; ".join(filter(None, [message, *notes]))
-        return GradeResult(student, status, message, float(score), job.template.max_score,
-                           cells=cells, autograded=autograded, feedback=feedback, notes=notes,
-                           log=log, seconds=time.perf_counter() - start)
+        clock.lap("feedback")
+        return done(GradeResult(student, status, message, float(score), job.template.max_score,
+                                cells=cells, autograded=autograded, feedback=feedback,
+                                notes=notes, log=log))
 
 
 def _driver_notes(workdir: Path) -> list[str]:

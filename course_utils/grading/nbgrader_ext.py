@@ -2,10 +2,12 @@
 
 :class:`ResilientExecute` replaces nbgrader's ``Execute`` preprocessor. Plain
 nbgrader drops the whole submission when the kernel dies (``os._exit``,
-memory exhaustion): nothing is recorded. Here the cell where the kernel died
-gets an error output ``DeadKernelError``, every later code cell an error
-output ``KernelDied`` (so its tests score 0 rather than pass unrun), and
-grading goes on with what ran.
+memory exhaustion) or stops answering (a submission that replaces
+``builtins.isinstance`` breaks ipykernel itself): nothing is recorded. Here
+the cell where the kernel died gets an error output ``DeadKernelError`` (or
+``KernelUnresponsive``), every later code cell an error output
+``KernelDied`` (so its tests score 0 rather than pass unrun), and grading
+goes on with what ran.
 
 :func:`config_lines` gives the lines appended to a workdir's
 ``nbgrader_config.py`` to switch it on.
@@ -13,17 +15,36 @@ grading goes on with what ran.
 
 from __future__ import annotations
 
-from nbclient.exceptions import DeadKernelError
+import time
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 
-__all__ = ["ResilientExecute", "config_lines", "DEAD_IN_CELL", "NOT_RUN"]
+__all__ = ["ResilientExecute", "config_lines", "DEAD_IN_CELL", "NOT_RUN", "UNRESPONSIVE",
+           "TIMES", "mark"]
+
+TIMES: dict[str, tuple[float, float]] = {}
+"""Moments of the current grading run: name -> (wall ``time.time()``, process CPU).
+
+Filled by :class:`ResilientExecute` (``kernel_start``, ``cells_start``,
+``cells_done``) and by the driver; read by the driver after each run."""
+
+
+def mark(name: str) -> None:
+    """Records the moment ``name`` in :data:`TIMES` (the first time only)."""
+    TIMES.setdefault(name, (time.time(), time.process_time()))
 
 DEAD_IN_CELL = "DeadKernelError"
 """``ename`` of the error output in the cell where the kernel died."""
 
 NOT_RUN = "KernelDied"
 """``ename`` of the error output of code cells that never ran."""
+
+UNRESPONSIVE = "KernelUnresponsive"
+"""``ename`` of the error output in the cell after which the kernel stopped
+answering (no reply even after an interrupt, e.g. its code replaced builtins
+that ipykernel itself uses)."""
 
 
 def _name(cell: NotebookNode, index: int) -> str:
@@ -40,13 +61,19 @@ class ResilientExecute(Execute):
     """nbgrader's ``Execute``, which survives the death of the kernel."""
 
     def preprocess(self, nb, resources=None, km=None):  # noqa: D102 (see Execute)
-        self._dead_in = None
-        return super().preprocess(nb, resources, km)
+        self._dead_in, self._how = None, "died"
+        mark("kernel_start")
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            mark("cells_done")
 
     def preprocess_cell(self, cell, resources, index):  # noqa: D102 (see Execute)
+        mark("cells_start")
         if self._dead_in is not None:
             if cell.cell_type == "code":
-                cell.outputs = [_error(NOT_RUN, f"not run: the kernel died in {self._dead_in}")]
+                cell.outputs = [_error(NOT_RUN, f"not run: the kernel {self._how} in "
+                                                f"{self._dead_in}")]
             return cell, self.resources
         try:
             return super().preprocess_cell(cell, resources, index)
@@ -56,6 +83,17 @@ class ResilientExecute(Execute):
             cell.outputs.append(_error(
                 DEAD_IN_CELL, "the kernel died while running this cell (out of memory, "
                 "os._exit, a crash or a resource limit)"))
+            return cell, self.resources
+        except CellTimeoutError:
+            # Raised only when the kernel did not answer even after the
+            # interrupt that follows a cell timeout: it is stuck or broken.
+            self._dead_in, self._how = _name(cell, index), "stopped responding"
+            self.log.error("The kernel stopped responding in %s; later cells are not run",
+                           self._dead_in)
+            cell.outputs.append(_error(
+                UNRESPONSIVE, "the kernel stopped responding while running this cell and "
+                "did not answer an interrupt (did this code replace builtins, or block "
+                "signals?)"))
             return cell, self.resources
 
 

@@ -10,7 +10,8 @@ cell ids are renumbered.
 After grading (:func:`limit_outputs`, :func:`redact_hidden_tests`): huge
 outputs are truncated, and the graded copy used for feedback loses the source
 of hidden tests, the tracebacks of test cells (they quote the failing line)
-and any output line that repeats a hidden-test line.
+and any output line that repeats a hidden-test line; an error's own message
+is kept (only hidden-test text inside it is replaced).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ IMAGE_FACTOR = 100
 _HIDDEN_BLOCK = re.compile(r"^[ \t]*#+[ \t]*BEGIN HIDDEN TESTS.*?^[ \t]*#+[ \t]*END HIDDEN TESTS"
                            r"[^\n]*\n?", re.MULTILINE | re.DOTALL)
 _REDACTED = "[line removed: it repeats a hidden test]"
+_HIDDEN_TEXT = "[hidden test text]"
 
 
 def _source(cell: dict) -> str:
@@ -132,22 +134,38 @@ def limit_outputs(notebook: dict, limit: int = MAX_OUTPUT_CHARS) -> bool:
     return changed
 
 
-def redact_hidden_tests(notebook: dict, hidden_lines: list[str] | tuple[str, ...]) -> None:
+def redact_hidden_tests(notebook: dict, hidden_lines: list[str] | tuple[str, ...],
+                        message_strings: list[str] | tuple[str, ...] = ()) -> None:
     """Removes, in place, every trace of hidden tests from a graded notebook.
 
     * the ``BEGIN/END HIDDEN TESTS`` blocks of every cell's source;
     * the traceback of an error in a test cell (replaced by ``ename: evalue``,
       since IPython's traceback quotes the failing source line);
-    * any output line that contains a hidden-test line (a submission could
-      print IPython's input history).
+    * any printed output line, or traceback line other than the error's own
+      message, that contains a hidden-test line (a submission could print
+      IPython's input history);
+    * in an error's message (``evalue``, the last line of a traceback): only
+      the hidden-test text itself, replaced by a marker, so the student still
+      reads why the check failed. Text of ``message_strings`` (the tests' own
+      string literals, see ``template.message_strings``) is the test's words
+      and stays, even when it equals a hidden line.
     """
     needles = [line for line in hidden_lines if len(line) >= 8]
+    messages = [text for text in message_strings if text]
 
     def scrub(text: str) -> str:
         if not any(needle in text for needle in needles):
             return text
         return "\n".join(_REDACTED if any(n in line for n in needles) else line
                          for line in text.split("\n"))
+
+    def scrub_message(text: str) -> str:
+        present = [needle for needle in needles if needle in text]
+        explained = {needle for needle in present
+                     if any(needle in words and words in text for words in messages)}
+        for needle in sorted(set(present) - explained, key=len, reverse=True):
+            text = text.replace(needle, _HIDDEN_TEXT)
+        return text
 
     for cell in notebook.get("cells", []):
         source = _source(cell)
@@ -157,12 +175,14 @@ def redact_hidden_tests(notebook: dict, hidden_lines: list[str] | tuple[str, ...
         is_test = isinstance(nbgrader_meta, dict) and bool(nbgrader_meta.get("grade"))
         for output in cell.get("outputs", []) or []:
             if output.get("output_type") == "error":
+                output["evalue"] = scrub_message(str(output.get("evalue", "")))
                 if is_test:
                     output["traceback"] = [f"{output.get('ename', 'Error')}: "
-                                           f"{scrub(str(output.get('evalue', '')))}"]
+                                           f"{output['evalue']}"]
                 else:
-                    output["traceback"] = [scrub(line) for line in output.get("traceback", [])]
-                output["evalue"] = scrub(str(output.get("evalue", "")))
+                    lines = [str(line) for line in output.get("traceback", []) or []]
+                    output["traceback"] = [scrub(line) for line in lines[:-1]] + [
+                        scrub_message(line) for line in lines[-1:]]
             if "text" in output:
                 text = _text(output["text"])
                 output["text"] = scrub(text)

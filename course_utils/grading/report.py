@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -67,19 +66,32 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def format_table(rows: list[Row], width: int = 60) -> str:
-    """The report as a plain-text table: student, score / max, status, message."""
-    header = ("student", "score", "status", "message")
-    lines = [(row.student, f"{_points(row.score)} / {_points(row.max_score)}",
+def format_table(rows: list[Row], width: int = 60,
+                 tasks: tuple[tuple[str, float], ...] | None = None) -> str:
+    """The report as a plain-text table (made with ``tabulate``).
+
+    Columns: student, score / max, one column per task (the points earned
+    in that graded cell), status, message.
+
+    Args:
+        rows: One row per student.
+        width: Longest message shown (longer ones are shortened with "...").
+        tasks: The graded cells as ``(grade_id, max points)``; default: the
+            task names of the rows, in the order they first appear.
+    """
+    from tabulate import tabulate
+
+    names = [name for name, _ in tasks] if tasks is not None else list(
+        dict.fromkeys(name for row in rows for name in row.tasks))
+    header = ["student", "score", *names, "status", "message"]
+    lines = [[row.student, f"{_points(row.score)} / {_points(row.max_score)}",
+              *[_points(row.tasks[name]) if name in row.tasks else "" for name in names],
               row.status + (" (unchanged)" if row.skipped else ""),
-              _shorten(row.message + (f" | audit: {row.audit}" if row.audit else ""), width))
+              _shorten(row.message + (f" | audit: {row.audit}" if row.audit else ""), width)]
              for row in rows]
-    widths = [max(len(str(item[i])) for item in [header, *lines]) for i in range(3)]
-    out = io.StringIO()
-    for item in [header, tuple("-" * w for w in widths) + ("-" * 7,), *lines]:
-        out.write("  ".join(str(item[i]).ljust(widths[i]) for i in range(3)))
-        out.write("  " + str(item[3]) + "\n")
-    return out.getvalue()
+    align = ["left", "left", *["right"] * len(names), "left", "left"]
+    return tabulate(lines, headers=header, tablefmt="simple", colalign=align,
+                    disable_numparse=True) + "\n"
 
 
 def _shorten(text: str, width: int) -> str:

@@ -20,7 +20,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CourseTemplate", "build_template", "hidden_test_lines", "graded_cells"]
+__all__ = ["CourseTemplate", "build_template", "hidden_test_lines", "graded_cells",
+           "message_strings"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,10 @@ class CourseTemplate:
             pairs (the per-task columns of the report and ``grades.csv``).
         fingerprint: A hash of the configuration and the assignment's source
             files: results graded under another fingerprint are regraded.
+        message_strings: String literals of the test cells that contain a
+            hidden line: text the tests themselves print in their failure
+            messages, so it is not removed from an error message (see
+            :func:`message_strings`).
     """
 
     assignment: str
@@ -54,6 +59,7 @@ class CourseTemplate:
     max_score: float
     tasks: tuple[tuple[str, float], ...] = ()
     fingerprint: str = ""
+    message_strings: tuple[str, ...] = field(default=(), repr=False)
 
 
 def nbgrader_env() -> dict[str, str]:
@@ -86,6 +92,36 @@ def hidden_test_lines(notebook: dict) -> list[str]:
             else:
                 visible.add(line.strip())
     return [line for line in lines if line not in visible]
+
+
+def message_strings(notebook: dict, hidden_lines: list[str] | tuple[str, ...]) -> list[str]:
+    """The test cells' string literals that contain one of ``hidden_lines``.
+
+    A failing test shows its message (``check_type("fans(_as_list)", ...)``
+    names the call, ``assert ok, \"\"\"...\"\"\"`` quotes its text); when such a
+    literal happens to contain a whole hidden line, that line in the message
+    is the test's own words, not leaked source. Cells that are not valid
+    Python (magics) contribute nothing.
+    """
+    import ast
+
+    found = []
+    needles = [line for line in hidden_lines if line]
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+        if not meta.get("grade") or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = source if isinstance(source, str) else "".join(source)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and any(needle in node.value for needle in needles):
+                found.append(node.value)
+    return found
 
 
 def graded_cells(notebook: dict) -> list[tuple[str, float]]:
@@ -173,10 +209,12 @@ def build_template(course_root: Path, assignment: str, timeout: float = 600,
         for path in sorted(source.rglob("*"))
         if path.is_file() and path.suffix != ".ipynb"
         and not {".ipynb_checkpoints", "__pycache__"}.intersection(path.parts)}
-    hidden, tasks = [], []
+    hidden, tasks, messages = [], [], []
     for path in notebooks:
         notebook = json.loads(path.read_text(encoding="utf-8"))
-        hidden.extend(hidden_test_lines(notebook))
+        lines = hidden_test_lines(notebook)
+        hidden.extend(lines)
+        messages.extend(message_strings(notebook, lines))
         tasks.extend(graded_cells(notebook))
     return CourseTemplate(
         assignment=assignment, course_id=course_id,
@@ -184,4 +222,5 @@ def build_template(course_root: Path, assignment: str, timeout: float = 600,
         gradebook=gradebook_bytes, source_files=source_files,
         notebooks=tuple(path.stem for path in notebooks),
         hidden_lines=tuple(dict.fromkeys(hidden)), max_score=max_score,
-        tasks=tuple(tasks), fingerprint=fingerprint)
+        tasks=tuple(tasks), fingerprint=fingerprint,
+        message_strings=tuple(dict.fromkeys(messages)))

@@ -3,12 +3,17 @@
 Usage::
 
     python -m tests.benchmarks.grading_throughput [--n 20] [--ch01]
-        [--modes nbgrader,jobs1,jobs2,jobs1-nosandbox,jobs2-nosandbox]
+        [--modes nbgrader,jobs1,jobs2,jobs1-fresh,jobs2-fresh,jobs1-nosandbox,...]
 
 Grades a batch of ``--n`` submissions of the small generated assignment (a
 mix of the solution and partly correct answers) in fresh course copies and
-prints submissions per minute for each mode; ``--ch01`` also grades ``--n``
-copies of the ch01_unstable_gradients solution. Not collected by pytest (its
+prints submissions per minute for each mode and, for ``course grade``, where
+the time went: per phase (see ``course_utils.grading.job.PHASES``) the mean
+wall and CPU seconds per submission, from the run's JSON report.
+``--ch01`` also grades ``--n`` copies of the ch01_unstable_gradients
+solution. ``-fresh`` modes start a new grader process per submission (the
+behaviour before long-lived graders). On a loaded machine compare modes of
+one run with each other, and trust CPU seconds more than wall seconds. Not collected by pytest (its
 name does not start with ``test_``); results also go to
 ``_build/bench/grading_throughput.json``.
 """
@@ -34,6 +39,8 @@ MODES = {
     "nbgrader": None,
     "jobs1": ["--jobs", "1"],
     "jobs2": ["--jobs", "2"],
+    "jobs1-fresh": ["--jobs", "1", "--fresh-grader"],
+    "jobs2-fresh": ["--jobs", "2", "--fresh-grader"],
     "jobs1-nosandbox": ["--jobs", "1", "--no-sandbox"],
     "jobs2-nosandbox": ["--jobs", "2", "--no-sandbox"],
 }
@@ -50,8 +57,12 @@ def _small_batch(course: Path, n: int) -> list[dict]:
 
 
 def _measure(template: Path, assignment: str, notebooks: list[dict], mode: str,
-             timeout: float) -> float:
-    """Seconds to grade ``notebooks`` in a fresh copy of ``template`` with ``mode``."""
+             timeout: float) -> tuple[float, dict]:
+    """Seconds to grade ``notebooks`` in a fresh copy of ``template`` with ``mode``.
+
+    Returns:
+        ``(seconds, the JSON report)``; the report is empty for plain nbgrader.
+    """
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
         course = Path(tmp) / "course"
         shutil.copytree(template, course)
@@ -72,6 +83,14 @@ def _measure(template: Path, assignment: str, notebooks: list[dict], mode: str,
                            cwd=course, env=_env(), capture_output=True, timeout=timeout,
                            check=True)
         return time.perf_counter() - start
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every finished child process (and their waited-for children)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,14 +119,20 @@ def main(argv: list[str] | None = None) -> int:
             batches.append((name, ch01, [solution] * args.n))
         for assignment, template, notebooks in batches:
             for mode in modes:
-                seconds = _measure(template, assignment, notebooks, mode,
-                                   timeout=300 + 120 * len(notebooks))
+                cpu_before = _children_cpu()
+                seconds, report = _measure(template, assignment, notebooks, mode,
+                                           timeout=300 + 120 * len(notebooks))
+                cpu = _children_cpu() - cpu_before
                 rate = 60 * len(notebooks) / seconds
+                parts = breakdown(report)
                 results.append({"assignment": assignment, "mode": mode, "n": len(notebooks),
-                                "seconds": round(seconds, 1),
-                                "submissions_per_minute": round(rate, 2)})
+                                "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+                                "submissions_per_minute": round(rate, 2),
+                                "load_average": os.getloadavg(), "breakdown": parts})
                 print(f"{assignment:<26} {mode:<16} {len(notebooks):>3} submissions "
-                      f"{seconds:7.1f} s  {rate:6.2f} /min", flush=True)
+                      f"{seconds:7.1f} s  {rate:6.2f} /min  cpu {cpu:6.1f} s  "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+                _print_breakdown(parts)
     out = REPO_ROOT / "_build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "grading_throughput.json").write_text(json.dumps(

@@ -133,13 +133,23 @@ def standardize(x):
 """
 
 
-def _attack(release: dict, code: str, honest: dict[int, str] | None = None) -> dict:
-    """The release with ``code`` in answer 1 (after any honest answers it keeps)."""
+PATCH_BUILTINS = """
+import builtins
+builtins.isinstance = lambda *args: True
+"""
+
+ATTACK_TASK = {"patch_builtins": 3}
+"""The answer cell that holds the attack code (default: task 1)."""
+
+
+def _attack(release: dict, code: str, honest: dict[int, str] | None = None,
+            where: int = 1) -> dict:
+    """The release with ``code`` in answer ``where`` (before that answer's own code)."""
     honest = honest or {}
     notebook = release
     for task in (1, 2, 3):
         answer = honest.get(task, WRONG[task])
-        if task == 1:
+        if task == where:
             answer = code + "\n" + answer
         notebook = with_answer(notebook, task, answer)
     return notebook
@@ -157,6 +167,9 @@ ATTACKS: dict[str, tuple[str, dict[int, str], set[str], str]] = {
     "kill_parent": (KILL_PARENT, {}, {"process-control"}, "kernel died"),
     "patch_testing": (PATCH_TESTING, {}, {"patch-testing"}, "graded"),
     "always_equal": (ALWAYS_EQUAL, {}, {"override-equality"}, "graded"),
+    # Breaks ipykernel itself in task 3: the tasks before it keep their points.
+    "patch_builtins": (PATCH_BUILTINS, {1: SOLUTIONS[1], 2: SOLUTIONS[2]},
+                       {"patch-builtins"}, "graded"),
 }
 
 
@@ -190,7 +203,8 @@ def attack_batch(tmp_path_factory, small_course_template):
                      "honest_partial": with_answer(with_answer(release, 1, SOLUTIONS[1]),
                                                    2, SOLUTIONS[2])}
         for student, (code, kept, _, _) in ATTACKS.items():
-            notebooks[student] = _attack(release, prefix + code, kept)
+            notebooks[student] = _attack(release, prefix + code, kept,
+                                         ATTACK_TASK.get(student, 1))
         # The attacker of the kernelspec asks for another kernel than the sandboxed one.
         notebooks["read_secrets"]["metadata"]["kernelspec"]["name"] = "python3-unsandboxed"
         submissions = base / "submissions"
@@ -251,8 +265,9 @@ def test_attacker_gets_a_clear_status_and_no_stolen_points(attack_batch, student
 def test_honest_parts_of_attackers_still_count(attack_batch):
     rows = attack_batch["run"].rows()
     # The attack code runs in the same cell as a correct answer: both run.
-    for student in ("read_secrets", "sockets", "huge_file"):
+    for student in ("read_secrets", "sockets", "huge_file", "patch_builtins"):
         assert rows[student]["score"] == _honest_score(ATTACKS[student][1]), rows[student]
+    assert "kernel stopped responding during cell task3" in rows["patch_builtins"]["message"]
 
 
 def test_no_secret_reaches_any_output(attack_batch):

@@ -50,7 +50,8 @@ def test_the_command_succeeds_and_prints_a_table(batch):
     run = batch["run"]
     assert run.returncode == 0, f"course grade failed:\n{run.stdout}\n{run.stderr[-4000:]}"
     header = run.stdout.splitlines()[0].split()
-    assert header == ["student", "score", "status", "message"], run.stdout
+    assert header == ["student", "score", "test_task1", "test_task2", "test_task3", "status",
+                      "message"], run.stdout
     for student in batch["cases"]:
         assert re.search(rf"^{student}\s+\d+ / 10\s", run.stdout, re.MULTILINE), (
             f"{student} missing from the table:\n{run.stdout}")
@@ -110,6 +111,20 @@ def test_feedback_has_scores_and_visible_tests_but_no_hidden_tests(batch):
     partial = _visible_text(
         (batch["course"] / "feedback" / "partial" / "small" / "small.html").read_text())
     assert "small (Score: 7.0 / 10.0)" in partial
+    assert "NotImplementedError" in partial, "a failing test's error must be shown"
+
+
+def test_the_report_records_where_the_time_went(batch):
+    from course_utils.grading.job import PHASES
+
+    report = batch["run"].report
+    assert {"template", "grading", "merge"} <= set(report["batch_phases"])
+    for student, row in batch["run"].rows().items():
+        expected = {"ingest", "merge"} if row["status"] == "unreadable" else set(PHASES)
+        assert expected <= set(row["phases"]), (student, row["phases"])
+        assert all(value >= 0 for value in [*row["phases"].values(), *row["cpu"].values()])
+        if row["status"] == "graded":
+            assert row["phases"]["execution"] > 0 and row["phases"]["kernel_start"] > 0
 
 
 def _visible_text(page: str) -> str:

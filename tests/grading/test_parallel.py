@@ -67,3 +67,25 @@ def test_jobs_1_jobs_2_and_dask_give_identical_gradebooks(cluster, submissions,
     serial_graders = {r["grader"] for r in one.rows().values()}
     assert len(serial_graders) == 1, "--jobs 1 grades in the command's own process"
 
+
+def test_long_lived_graders_give_the_same_results_as_fresh_ones(submissions,
+                                                                 small_course_template,
+                                                                 tmp_path):
+    folder, cases = submissions
+    reused = copy_course(small_course_template, tmp_path / "reused")
+    fresh = copy_course(small_course_template, tmp_path / "fresh")
+    args = ("--timeout", str(CELL_TIMEOUT), "--jobs", "1")
+    one = run_course_grade(reused, folder, *args)
+    other = run_course_grade(fresh, folder, *args, "--fresh-grader")
+    assert one.returncode == 0 and other.returncode == 0, (one.stderr[-2000:],
+                                                          other.stderr[-2000:])
+
+    def outcome(run):
+        return {s: (r["score"], r["status"], r["message"], r["tasks"])
+                for s, r in run.rows().items()}
+
+    assert outcome(one) == outcome(other)
+    assert {s: r["score"] for s, r in one.rows().items()} == \
+        {student: case.score for student, case in cases.items()}
+    assert gradebook_scores(reused) == gradebook_scores(fresh)
+

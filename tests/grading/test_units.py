@@ -116,6 +116,75 @@ def test_redaction_removes_every_hidden_line():
     assert spy["outputs"][0]["text"].startswith("history:\n[line removed")
 
 
+_QUOTED_TEST = '''import numpy as np
+_result = mean_abs(np.array([2.0, 5.0, 4.0, 6.0]))
+### BEGIN HIDDEN TESTS
+_hidden_check_args = (
+    [2, 5, 4, 6])
+_hidden_check_message = """
+the mean of |[2, 5, 4, 6])| is 4.25
+"""
+assert mean_abs(*_hidden_check_args) == 4.25, _hidden_check_message
+### END HIDDEN TESTS'''
+
+
+def _failing_test_cell(evalue: str) -> tuple[dict, dict, list[str]]:
+    """A notebook whose test_task2 has ``_QUOTED_TEST`` and failed with ``evalue``."""
+    from course_utils.grading.template import message_strings
+
+    notebook = source_notebook()
+    cell = next(c for c in notebook["cells"]
+                if c["metadata"]["nbgrader"]["grade_id"] == "test_task2")
+    cell["source"] = _QUOTED_TEST
+    hidden = hidden_test_lines(notebook)
+    messages = message_strings(notebook, hidden)
+    cell["outputs"] = [{"output_type": "error", "ename": "AssertionError", "evalue": evalue,
+                        "traceback": [f"----> 9 {hidden[-1]}", f"AssertionError: {evalue}"]}]
+    return notebook, cell, messages
+
+
+def test_a_failing_checks_message_stays_even_when_it_equals_a_hidden_line():
+    message = "\nthe mean of |[2, 5, 4, 6])| is 4.25\n"
+    notebook, cell, messages = _failing_test_cell(message)
+    hidden = hidden_test_lines(notebook)
+    assert message.strip() in hidden, "the test must be able to fail"
+    repair.redact_hidden_tests(notebook, hidden, messages)
+    assert cell["outputs"][0]["evalue"] == message
+    assert cell["outputs"][0]["traceback"] == [f"AssertionError: {message}"]
+    assert "_hidden_check" not in _all_text(notebook)
+
+
+@pytest.mark.parametrize("evalue, kept", [
+    # A value that happens to repeat a short hidden line: the message stays.
+    ("expected a float, got ([2, 5, 4, 6]) instead", "expected a float, got ("),
+    # Student code that raises with hidden source as the message.
+    ("assert mean_abs(*_hidden_check_args) == 4.25, _hidden_check_message", ""),
+])
+def test_hidden_source_inside_a_message_is_replaced_not_the_message(evalue, kept):
+    notebook, cell, messages = _failing_test_cell(evalue)
+    hidden = hidden_test_lines(notebook)
+    repair.redact_hidden_tests(notebook, hidden, messages)
+    text = _all_text(notebook)
+    assert not [line for line in hidden if line in text], text
+    shown = cell["outputs"][0]["traceback"][0]
+    assert shown.startswith(f"AssertionError: {kept}") and "[hidden test text]" in shown
+
+
+def test_messages_of_non_test_cells_keep_their_words():
+    notebook, _, messages = _failing_test_cell("x")
+    hidden = hidden_test_lines(notebook)
+    answer = notebook["cells"][1]
+    answer["outputs"] = [{"output_type": "error", "ename": "ValueError",
+                          "evalue": f"bad input {hidden[1]}",
+                          "traceback": [f"Cell In[3], line 2\n----> 2 {hidden[0]}",
+                                        f"ValueError: bad input {hidden[1]}"]}]
+    repair.redact_hidden_tests(notebook, hidden, messages)
+    traceback = answer["outputs"][0]["traceback"]
+    assert traceback[0].endswith("[line removed: it repeats a hidden test]")
+    assert traceback[1] == "ValueError: bad input [hidden test text]"
+    assert answer["outputs"][0]["evalue"] == "bad input [hidden test text]"
+
+
 def _all_text(value) -> str:
     """Every string inside a JSON value, one per line."""
     if isinstance(value, str):
@@ -198,6 +267,24 @@ def test_table_has_the_four_columns():
     lines = table.splitlines()
     assert lines[0].split() == ["student", "score", "status", "message"]
     assert lines[2].split()[:4] == ["ann", "7", "/", "10"] and "timed out in task2" in lines[2]
+
+
+def test_table_has_one_column_per_task():
+    tasks = (("test_task1", 2.0), ("test_task2", 3.0))
+    rows = [report.Row("ann", 2, 5, "graded", "failed: test_task2 (AssertionError)",
+                       tasks={"test_task1": 2.0, "test_task2": 0.0}),
+            report.Row("bob", 0, 5, "unreadable", "unreadable: empty file", skipped=True,
+                       tasks={"test_task1": 0.0, "test_task2": 0.0})]
+    lines = report.format_table(rows, tasks=tasks).splitlines()
+    assert lines[0].split() == ["student", "score", "test_task1", "test_task2", "status",
+                                "message"]
+    assert set(lines[1]) == {"-", " "}
+    assert lines[2].split()[:6] == ["ann", "2", "/", "5", "2", "0"], lines[2]
+    assert lines[3].split()[:7] == ["bob", "0", "/", "5", "0", "0", "unreadable"], lines[3]
+    assert "(unchanged)" in lines[3]
+    # Columns line up: each task's points end where its header ends.
+    end = lines[0].index("test_task2") + len("test_task2")
+    assert lines[2][end - 1] == "0" and lines[3][end - 1] == "0"
 
 
 def test_jobs_and_results_pickle(tmp_path):

@@ -1,0 +1,158 @@
+"""Long-lived grader processes: nbgrader is imported once per batch, not per submission.
+
+A :class:`Worker` is ``python -m course_utils.grading.nbgrader_driver --serve``
+in its own session. It grades one submission at a time, each in its own
+throwaway workdir with its own sandboxed kernel (started by nbgrader for that
+submission and stopped after it), so a worker holds nothing of a student
+between two submissions but the imported modules. Student code never runs in
+the worker.
+
+:func:`run_in_worker` takes an idle worker from the pool (starting one when
+none is idle), sends the request and waits at most ``seconds``; when the
+time is up, or the worker dies, the worker's whole process group is killed
+and it is not reused. :func:`shutdown` stops the idle workers (also at exit).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from course_utils.grading.nbgrader_driver import LOG_FILE, REPLY_PREFIX
+
+__all__ = ["Worker", "run_in_worker", "shutdown"]
+
+_LOCK = threading.Lock()
+_IDLE: dict[str, list["Worker"]] = {}
+
+
+class Worker:
+    """One grader process (see the module docstring)."""
+
+    def __init__(self, python: str, env: dict[str, str]):
+        self.process = subprocess.Popen(
+            [python, "-m", "course_utils.grading.nbgrader_driver", "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd="/", env=env, start_new_session=True)
+        self.buffer = b""
+
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.poll() is None
+
+    def request(self, request: dict, seconds: float) -> int | None:
+        """Sends one request; returns its exit code, or None if it did not finish in time.
+
+        Raises:
+            RuntimeError: the worker died or answered nonsense (it is killed).
+        """
+        try:
+            self.process.stdin.write((json.dumps(request) + "\n").encode())
+            self.process.stdin.flush()
+        except OSError as error:
+            self.kill()
+            raise RuntimeError(f"grader worker unavailable: {error}") from error
+        deadline = time.monotonic() + seconds
+        stream = self.process.stdout
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                return None
+            ready, _, _ = select.select([stream], [], [], remaining)
+            if ready:
+                chunk = os.read(stream.fileno(), 65536)
+                if not chunk:
+                    self.kill()
+                    raise RuntimeError(f"grader worker exited (code {self.process.poll()})")
+                self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        text = line.decode("utf-8", "replace")
+        if not text.startswith(REPLY_PREFIX):
+            self.kill()
+            raise RuntimeError(f"grader worker answered {text[:200]!r}")
+        return int(json.loads(text[len(REPLY_PREFIX):])["code"])
+
+    def kill(self) -> None:
+        """Kills the worker's process group (nbgrader and what it started)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+
+    def stop(self) -> None:
+        """Ends an idle worker (closing its input ends its loop)."""
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.kill()
+
+
+def run_in_worker(python: str, env: dict[str, str], workdir: Path, assignment: str,
+                  student: str, options: Path, extra: list[str],
+                  env_changes: dict[str, str | None], seconds: float) -> tuple[int | None, str]:
+    """Grades one prepared workdir in a pooled worker.
+
+    Args:
+        python: The interpreter of the worker.
+        env: The worker's base environment (used when one is started).
+        workdir: The submission's throwaway course copy.
+        assignment: The assignment id.
+        student: The student id.
+        options: The driver's ``options.json``.
+        extra: Extra ``nbgrader autograde`` arguments (the sandbox's).
+        env_changes: Environment changes for this submission (None unsets).
+        seconds: Hard time limit; the worker is killed after it.
+
+    Returns:
+        ``(exit code or None on timeout, log tail)`` like ``job._run``.
+    """
+    key = python + "\0" + json.dumps(sorted(env.items()))
+    with _LOCK:
+        idle = _IDLE.setdefault(key, [])
+        worker = None
+        while idle and worker is None:
+            candidate = idle.pop()
+            worker = candidate if candidate.alive() else None
+    if worker is None:
+        worker = Worker(python, env)
+    request = {"workdir": str(workdir), "assignment": assignment, "student": student,
+               "options": str(options), "extra": list(extra), "env": env_changes}
+    try:
+        code = worker.request(request, seconds)
+    except RuntimeError as error:
+        code, message = 1, str(error)
+    else:
+        message = ""
+        if code is not None and worker.alive():
+            with _LOCK:
+                _IDLE.setdefault(key, []).append(worker)
+    try:
+        log = (workdir / LOG_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        log = ""
+    return code, (log + ("\n" + message if message else ""))[-6000:]
+
+
+def shutdown() -> None:
+    """Stops every idle worker."""
+    with _LOCK:
+        workers = [worker for group in _IDLE.values() for worker in group]
+        _IDLE.clear()
+    for worker in workers:
+        worker.stop()
+
+
+atexit.register(shutdown)
