@@ -156,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
                   for job in jobs}
     progress = Progress(len(jobs), f"grading {assignment}")
     crashed = False
+    seconds_by_student: dict[str, float] = {}
     for result in run_jobs(jobs, n_jobs=args.jobs, dask_address=args.dask):
         merge.record_result(db_url, template, result, timestamps.get(result.student))
         _store_files(root, feedback_root, assignment, result)
@@ -164,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
                   result.message, audits.get(result.student, ""), grader=result.grader,
                   tasks={name: earned.get(name, 0.0) for name, _ in template.tasks})
         rows[result.student] = row
+        seconds_by_student[result.student] = result.seconds
         if result.status != Status.ERROR:  # a grader failure is retried next time
             state.remember(assignment, digests[result.student], row)
             state.save()
@@ -186,4 +188,7 @@ def run(args: argparse.Namespace) -> int:
         {"assignment": assignment, "seconds": seconds, "graded": len(jobs),
          "sandbox": sandbox_on, "tasks": [list(task) for task in template.tasks],
          "rows": rows_json}, indent=1), encoding="utf-8")
+    from course_utils.grading.class_report import write_class_report
+
+    write_class_report(output, assignment, root / "autograded", seconds_by_student)
     return 1 if crashed else 0
