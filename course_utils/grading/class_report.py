@@ -7,7 +7,8 @@ from the JSON report of ``course grade`` and the autograded notebooks:
 * the score distribution;
 * per task (graded cell), the share of students with full, partial and zero points;
 * per test cell, the most frequent failure reasons: the error type and the
-  line of the test that failed, with counts and example students;
+  line of the test that failed (or, for a hidden test, its message), with
+  counts and example students;
 * the grading statuses (timed out, kernel died, unreadable, ...) with counts;
 * time per submission;
 * the static audit's flags;
@@ -51,25 +52,60 @@ class Failure:
     students: list[str] = field(default_factory=list)
 
 
+_MESSAGE = re.compile(r"""^assert\b.*,\s*f?(["'])(.*)\1\s*$""")
+_NUMBER = re.compile(r"-?\d+(\.\d*)?([eE][-+]?\d+)?")
+
+
+def _failed_check(source: str, error: str, message: str) -> str:
+    """The visible test line whose assertion message starts like ``message``.
+
+    The autograded copies keep only ``ename: evalue`` of a test cell's error
+    (the traceback would quote hidden tests), so the failed ``assert`` is found
+    by its message; a failed hidden test's line is not in the copy: empty.
+    """
+    if error != "AssertionError" or not message:
+        return ""
+    for line in source.splitlines():
+        match = _MESSAGE.match(line.strip())
+        if match:
+            prefix = match.group(2).split("{")[0]
+            if prefix.strip() and message.startswith(prefix):
+                return line.strip()
+    return ""
+
+
+def _mask(message: str) -> str:
+    """A message with numbers and array contents masked, for grouping."""
+    return _NUMBER.sub("#", re.sub(r"\[[^\]]*\]", "[...]", message))
+
+
 def failure_reasons(notebook: dict) -> dict[str, tuple[str, str, str]]:
-    """Graded cell -> (error type, failed test line, message) of each failed cell."""
+    """Graded cell -> (error type, failed test line, message) of each failed cell.
+
+    The failed line is the one IPython's traceback marks with an arrow when
+    the traceback is there, else the visible ``assert`` whose message the
+    error carries (see :func:`_failed_check`), else empty.
+    """
     reasons = {}
     for cell in notebook.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if not meta.get("grade") or cell.get("cell_type") != "code":
             continue
+        source = cell.get("source", "")
+        source = source if isinstance(source, str) else "".join(source)
         for output in cell.get("outputs", []):
             if output.get("output_type") != "error":
                 continue
+            error = str(output.get("ename", "Error"))
+            message = " ".join(_ANSI.sub("", str(output.get("evalue", ""))).split())
             check = ""
             for line in output.get("traceback", []):
                 for part in _ANSI.sub("", line).splitlines():
                     match = _ARROW.match(part.strip())
                     if match and not check:
                         check = " ".join(match.group(2).split())
-            message = " ".join(_ANSI.sub("", str(output.get("evalue", ""))).split())
-            reasons[str(meta.get("grade_id"))] = (str(output.get("ename", "Error")), check,
-                                                  message[:200])
+            check = check or _failed_check(source, error, message)
+            reasons[str(meta.get("grade_id"))] = (error, check, message[:200])
             break
     return reasons
 
@@ -84,7 +120,8 @@ def collect_failures(autograded: Path, assignment: str,
         students: The students to read.
 
     Returns:
-        Groups by (cell, error type, failed line), largest first.
+        Groups by (cell, error type, failed line, or the message with numbers
+        masked when the line is unknown), largest first.
     """
     groups: dict[tuple[str, str, str], Failure] = {}
     for student in sorted(students):
@@ -95,7 +132,7 @@ def collect_failures(autograded: Path, assignment: str,
             except (OSError, ValueError):
                 continue
             for cell, (error, check, message) in failure_reasons(notebook).items():
-                group = groups.setdefault((cell, error, check),
+                group = groups.setdefault((cell, error, check or _mask(message)),
                                           Failure(cell, error, check, message))
                 group.students.append(student)
     return sorted(groups.values(), key=lambda g: (-len(g.students), g.cell, g.error, g.check))
@@ -103,6 +140,12 @@ def collect_failures(autograded: Path, assignment: str,
 
 def _points(value: float) -> str:
     return f"{float(value):g}"
+
+
+def _integer_ticks(axis) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _figure_png(draw, width: float = 6.0, height: float = 2.8) -> str:
@@ -131,6 +174,7 @@ def _score_figure(scores: list[float], max_score: float) -> str:
                   edgecolor="white")
         axes.set_xlabel(f"score (out of {_points(max_score)})")
         axes.set_ylabel("students")
+        _integer_ticks(axes.yaxis)
         axes.set_title("Score distribution")
     return _figure_png(draw)
 
@@ -144,9 +188,9 @@ def _task_figure(shares: list[tuple[str, float, float, float]]) -> str:
         axes.barh(names, zero, left=[f + p for f, p in zip(full, partial)], color="#c0392b",
                   label="zero")
         axes.set_xlim(0, 100)
-        axes.set_xlabel("% of students")
-        axes.legend(loc="lower right", ncols=3, fontsize=8)
-        axes.set_title("Points per task")
+        axes.set_xlabel("% of students: full, partial or zero points per task")
+        axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8,
+                    frameon=False)
     return _figure_png(draw, height=1.2 + 0.45 * len(shares))
 
 
@@ -156,6 +200,7 @@ def _time_figure(seconds: list[float]) -> str:
                   edgecolor="white")
         axes.set_xlabel("seconds per submission (wall time)")
         axes.set_ylabel("submissions")
+        _integer_ticks(axes.yaxis)
         axes.set_title("Time per submission")
     return _figure_png(draw)
 
@@ -230,8 +275,11 @@ def build_html(report: dict, failures: list[Failure], seconds: dict[str, float])
                                                         else "")
             out.append(f"<tr><td>{esc(group.cell)}</td><td>{esc(group.error)}"
                        f"<div class='small'>{esc(group.message)}</div></td>"
-                       f"<td><code>{esc(group.check)}</code></td>"
-                       f"<td class='n'>{len(group.students)}</td><td>{esc(examples)}</td></tr>")
+                       + (f"<td><code>{esc(group.check)}</code></td>" if group.check
+                          else "<td class='small'>(a hidden test, or an assert with no "
+                          "message)</td>" if group.error == "AssertionError"
+                          else "<td class='small'>(raised by the code under test)</td>")
+                       + f"<td class='n'>{len(group.students)}</td><td>{esc(examples)}</td></tr>")
         out.append("</table>")
     else:
         out.append("<p>No test cell raised an error.</p>")
