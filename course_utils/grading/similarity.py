@@ -88,7 +88,7 @@ class Pair:
 
     Attributes:
         a: A student id. b: The other (``a < b``).
-        score: Largest, over tasks, of the excess of the task's similarity over
+        score: Largest (or 0), over tasks, of the excess of the task's similarity over
             the task's median, scaled down when less than ``FULL_EVIDENCE``
             normalised characters are shared.
         task: The task giving the score.
@@ -96,6 +96,8 @@ class Pair:
             (``reference`` says why).
         reference: Tasks left out because both answers equal the reference.
         shared: Task -> normalised characters found in both answers.
+        total: The sum of the tasks' (scaled, positive) excesses: ranks pairs
+            with the same score, more copied tasks first.
         slices: Task -> (highlighted HTML of a's cell, of b's cell).
     """
 
@@ -106,6 +108,7 @@ class Pair:
     similarity: dict[str, float | None] = field(default_factory=dict)
     reference: list[str] = field(default_factory=list)
     shared: dict[str, int] = field(default_factory=dict)
+    total: float = 0.0
     slices: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
 
@@ -183,7 +186,7 @@ def compare_submissions(answers: dict[str, dict[str, str]], released: dict,
         assignment: The assignment id (for the report).
 
     Returns:
-        The pairs, most similar first (ties by student ids).
+        The pairs, most similar first (ties: more copied tasks first, then by ids).
     """
     boilerplate = _kgrams(_all_code(released))
     tasks = list(answer_cells(released)) or sorted({t for a in answers.values() for t in a})
@@ -228,11 +231,14 @@ def compare_submissions(answers: dict[str, dict[str, str]], released: dict,
                    * min(1.0, pair.shared.get(t, 0) / FULL_EVIDENCE), t) for t in tasks
                   if pair.similarity[t] is not None]
         if excess:
-            pair.score, pair.task = max(excess)
-    ranked = sorted(pairs.values(), key=lambda p: (-p.score, p.a, p.b))
+            best, pair.task = max(excess)
+            pair.score = max(best, 0.0)
+            pair.total = sum(max(value, 0.0) for value, _ in excess)
+    ranked = sorted(pairs.values(), key=lambda p: (-p.score, -p.total, p.a, p.b))
     for pair in ranked[:50]:
         for task in tasks:
-            if (pair.a, pair.b) in raw[task] and pair.similarity[task]:
+            similar = pair.similarity[task]
+            if (pair.a, pair.b) in raw[task] and similar and similar > medians[task]:
                 s_a, s_b = raw[task][pair.a, pair.b]
                 pair.slices[task] = (_highlight(answers[pair.a].get(task, ""), s_a),
                                      _highlight(answers[pair.b].get(task, ""), s_b))
