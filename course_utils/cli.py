@@ -9,6 +9,8 @@ Examples::
     course setup --for test             # install the Debian packages `make test` needs
     course book                         # build the book (honest execution cache)
     course grade ch01_unstable_gradients submissions/
+    course similarity ch01_unstable_gradients submissions/
+    course export ch01_unstable_gradients --format canvas --roster roster.csv
 """
 
 from __future__ import annotations
@@ -175,6 +177,18 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return command.run(args)
 
 
+def _cmd_similarity(args: argparse.Namespace) -> int:
+    from course_utils.grading import similarity
+
+    return similarity.run(args, _course_root(args.course_root))
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from course_utils.grading import lms_export
+
+    return lms_export.run(args, _course_root(args.course_root))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -216,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     if command is not None:
         command.add_arguments(grade)
     grade.set_defaults(func=_cmd_grade)
+
+    from course_utils.grading import lms_export, similarity
+
+    similar = sub.add_parser("similarity", help="rank pairs of students whose answers are "
+                             "unusually similar (HTML page side by side)")
+    similarity.add_arguments(similar)
+    similar.set_defaults(func=_cmd_similarity)
+    export = sub.add_parser("export", help="write an assignment's grades for Canvas, Moodle "
+                            "or as CSV")
+    lms_export.add_arguments(export)
+    export.set_defaults(func=_cmd_export)
     return parser
 
 

@@ -175,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(len(jobs), f"grading {assignment}")
     crashed = False
     timings: dict[str, dict] = {}
+    seconds_by_student: dict[str, float] = {}
     for result in run_jobs(jobs, n_jobs=args.jobs, dask_address=args.dask):
         batch_lap("grading")
         merge_start, merge_cpu = time.perf_counter(), time.process_time()
@@ -185,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
                   result.message, audits.get(result.student, ""), grader=result.grader,
                   tasks={name: earned.get(name, 0.0) for name, _ in template.tasks})
         rows[result.student] = row
+        seconds_by_student[result.student] = result.seconds
         if result.status != Status.ERROR:  # a grader failure is retried next time
             state.remember(assignment, digests[result.student], row)
             state.save()
@@ -216,4 +218,7 @@ def run(args: argparse.Namespace) -> int:
          "tasks": [list(task) for task in template.tasks],
          "batch_phases": {name: round(value, 3) for name, value in batch_phases.items()},
          "rows": rows_json}, indent=1), encoding="utf-8")
+    from course_utils.grading.class_report import write_class_report
+
+    write_class_report(output, assignment, root / "autograded", seconds_by_student)
     return 1 if crashed else 0
