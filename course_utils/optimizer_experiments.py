@@ -32,7 +32,8 @@ __all__ = [
     "OptimizerRun",
     "train_with_optimizers",
     "plot_optimizer_runs",
-    "runs_table",
+    "average_runs",
+    "paired_rows",
 ]
 
 _LINESTYLES = ("-", "--", "-.", ":")
@@ -351,11 +352,46 @@ def plot_optimizer_runs(runs: Mapping[str, OptimizerRun],
     return axes[0]
 
 
-def runs_table(runs: Mapping[str, OptimizerRun]) -> str:
-    """A Markdown table: final validation accuracy and seconds per epoch."""
-    lines = ["| optimizer | final validation accuracy | final training loss | seconds per epoch |",
-             "|---|---:|---:|---:|"]
-    for label, run in runs.items():
-        lines.append(f"| {label} | {run.final_val_accuracy:.4f} | "
-                     f"{run.history['loss'][-1]:.4f} | {run.seconds_per_epoch:.2f} |")
-    return "\n".join(lines)
+def average_runs(runs: Sequence[OptimizerRun]) -> OptimizerRun:
+    """The mean of several runs (one per seed), epoch by epoch, for plotting.
+
+    Raises:
+        ValueError: if ``runs`` is empty or their histories differ in metrics
+            or number of epochs.
+    """
+    runs = list(runs)
+    if not runs:
+        raise ValueError("Expected at least one OptimizerRun to average.")
+    keys = runs[0].history.keys()
+    for run in runs:
+        if run.history.keys() != keys or any(len(run.history[k]) != len(runs[0].history[k])
+                                             for k in keys):
+            raise ValueError("Runs to average need the same metrics and epochs. Received: "
+                             f"{sorted(keys)} and {sorted(run.history)}")
+    return OptimizerRun(
+        history={k: [float(x) for x in np.mean([run.history[k] for run in runs], axis=0)]
+                 for k in keys},
+        seconds_per_epoch=float(np.mean([run.seconds_per_epoch for run in runs])),
+        n_params=runs[0].n_params)
+
+
+def paired_rows(results, baseline: str, metric: str | None = None,
+                digits: int = 3) -> list[list[str]]:
+    """Rows for :func:`course_utils.show_table`, one per configuration.
+
+    ``results`` is a :class:`course_utils.SeedResults`; each row is ``[config,
+    mean ± std, paired difference from baseline ± SE, smallest to largest
+    difference]`` (``"-"`` for the baseline itself).
+    """
+    if baseline not in results.configs:
+        raise KeyError(f"Unknown baseline {baseline!r}. Known: {results.configs}")
+    rows = []
+    for config in results.configs:
+        mean, std = results.mean(config, metric), results.std(config, metric)
+        row = [config, f"{mean:.{digits}f} ± {std:.{digits}f}", "-", "-"]
+        if config != baseline:
+            diff = results.difference(config, baseline, metric)
+            row[2:] = [f"{diff.mean:+.{digits}f} ± {diff.se:.{digits}f}",
+                       f"{diff.smallest:+.{digits}f} to {diff.largest:+.{digits}f}"]
+        rows.append(row)
+    return rows

@@ -1,5 +1,5 @@
 """Transfer learning helpers: the two Fashion-MNIST tasks, cloning, freezing,
-and judging a recipe over several seeds.
+and combining recipes run over the same seeds (see :mod:`course_utils.seeds`).
 
 Task A: the eight classes other than T-shirt/top (0) and pullover (2),
 relabelled 0 to 7. Task B: T-shirt/top (label 0) against pullover (label 1),
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import keras
 import numpy as np
 
 from course_utils.data import FashionMNIST
+from course_utils.seeds import SeedResults
 
 __all__ = [
     "TaskSplit",
@@ -25,8 +26,7 @@ __all__ = [
     "clone_with_weights",
     "set_trainable",
     "RecompileWarning",
-    "SeedScores",
-    "evaluate_over_seeds",
+    "combine_seed_results",
 ]
 
 TASK_B_CLASSES = (0, 2)  # T-shirt/top, pullover
@@ -149,47 +149,38 @@ def set_trainable(model: keras.Model, trainable: bool, *, first_n: int | None = 
     return [layer.name for layer in chosen]
 
 
-@dataclasses.dataclass(frozen=True)
-class SeedScores:
-    """Scores of one recipe over several seeds."""
+def combine_seed_results(*results: SeedResults) -> SeedResults:
+    """Joins the configurations of several :class:`SeedResults` run on the same seeds.
 
-    seeds: tuple[int, ...]
-    scores: tuple[float, ...]
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.scores))
-
-    @property
-    def std(self) -> float:
-        """Sample standard deviation (ddof=1); 0 for a single seed."""
-        return float(np.std(self.scores, ddof=1)) if len(self.scores) > 1 else 0.0
-
-    def __str__(self) -> str:
-        return f"{self.mean:.3f} ± {self.std:.3f} over {len(self.scores)} seeds"
-
-
-def evaluate_over_seeds(recipe: Callable[[int], float],
-                        seeds: Iterable[int] = (0, 1, 2, 3, 4)) -> SeedScores:
-    """Runs ``recipe(seed)`` for every seed and collects the scores.
+    A page that runs some recipes in one section and another recipe later
+    (with the same seeds) can then compare any two of them seed by seed with
+    :meth:`SeedResults.difference`.
 
     Args:
-        recipe: builds, trains and evaluates a model from scratch for one
-            seed, and returns its score (a number).
-        seeds: the seeds.
+        *results: the outputs of :func:`course_utils.run_over_seeds`, all with
+            the same seeds in the same order and no configuration name twice.
 
     Returns:
-        A :class:`SeedScores` (mean, std, per-seed scores).
+        One :class:`SeedResults` with every configuration, in the order given.
+
+    Raises:
+        ValueError: if nothing is given, the seeds differ, or a configuration
+            name appears in more than one of them.
     """
-    seeds = tuple(int(s) for s in seeds)
-    if not seeds:
-        raise ValueError("Expected at least one seed.")
-    scores = []
-    for seed in seeds:
-        score = recipe(seed)
-        if isinstance(score, bool) or not isinstance(score, (int, float, np.number)):
-            raise TypeError(
-                f"The recipe must return a number. Received: {type(score).__name__} "
-                f"for seed {seed}")
-        scores.append(float(score))
-    return SeedScores(seeds, tuple(scores))
+    if not results:
+        raise ValueError("Expected at least one SeedResults to combine.")
+    for item in results:
+        if not isinstance(item, SeedResults):
+            raise TypeError("Expected SeedResults (from run_over_seeds). "
+                            f"Received: {type(item).__name__}")
+    seeds = results[0].seeds
+    values: dict = {}
+    for item in results:
+        if item.seeds != seeds:
+            raise ValueError("Only results run on the same seeds can be compared seed by seed. "
+                             f"Received seeds {list(seeds)} and {list(item.seeds)}")
+        for name, metrics in item.values.items():
+            if name in values:
+                raise ValueError(f"Configuration {name!r} appears in more than one result.")
+            values[name] = metrics
+    return SeedResults(seeds, values)

@@ -10,11 +10,11 @@ import pytest
 
 from course_utils import (OPTIMIZER_CLASSES, AdaGradOptimizer, AdamOptimizer,
                           AdamWOptimizer, GradientDescentOptimizer, MomentumOptimizer,
-                          NadamOptimizer, NesterovOptimizer, OptimizerRun,
+                          NadamOptimizer, NesterovOptimizer, OptimizerRun, average_runs,
                           hessian_bytes, ill_conditioned_quadratic, keras_reference_steps,
-                          load_fashion_mnist, make_optimizer, plot_optimizer_runs,
+                          load_fashion_mnist, make_optimizer, paired_rows, plot_optimizer_runs,
                           plot_trajectories, rosenbrock, run_steps, run_trajectory,
-                          runs_table, train_with_optimizers)
+                          run_over_seeds, train_with_optimizers)
 
 # Keras converts beta_1, beta_2 and the learning rate to float32 tensors before
 # casting them to the variables' dtype, so even with float64 variables the two
@@ -231,7 +231,7 @@ def test_plot_trajectories_draws_one_line_per_optimizer():
     plt.close("all")
 
 
-def test_train_with_optimizers_same_start_and_table():
+def test_train_with_optimizers_same_start():
     data = load_fashion_mnist(n_train=256, n_valid=128)
 
     def build():
@@ -247,10 +247,37 @@ def test_train_with_optimizers_same_start_and_table():
     assert runs["a"].history == runs["b"].history
     assert runs["a"].n_params == 784 * 8 + 8 + 8 * 10 + 10
     assert len(runs["a"].history["val_accuracy"]) == 2 and runs["a"].seconds_per_epoch > 0
-    table = runs_table(runs)
-    assert table.count("\n") == 3 and f"{runs['b'].final_val_accuracy:.4f}" in table
     axes = plot_optimizer_runs(runs)
     assert len(axes) == 2
     plt.close("all")
     with pytest.raises(ValueError, match="empty"):
         train_with_optimizers(build, {}, data)
+
+
+def test_average_runs_epoch_by_epoch():
+    first = OptimizerRun({"loss": [1.0, 0.5], "val_accuracy": [0.2, 0.4]}, 1.0, 7)
+    second = OptimizerRun({"loss": [3.0, 1.5], "val_accuracy": [0.4, 0.8]}, 3.0, 7)
+    mean = average_runs([first, second])
+    assert mean.history == {"loss": [2.0, 1.0], "val_accuracy": [pytest.approx(0.3),
+                                                                 pytest.approx(0.6)]}
+    assert mean.seconds_per_epoch == 2.0 and mean.n_params == 7
+    assert mean.final_val_accuracy == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="at least one"):
+        average_runs([])
+    with pytest.raises(ValueError, match="same metrics and epochs"):
+        average_runs([first, OptimizerRun({"loss": [1.0]}, 1.0, 7)])
+
+
+def test_paired_rows_against_hand_computed_differences():
+    scores = {"base": [0.5, 0.6, 0.7], "better": [0.6, 0.8, 0.8]}
+    results = run_over_seeds(lambda config, seed: scores[config][seed], ["base", "better"],
+                             seed_list=[0, 1, 2])
+    rows = paired_rows(results, "base", digits=3)
+    assert rows[0] == ["base", "0.600 ± 0.100", "-", "-"]
+    differences = np.array([0.1, 0.2, 0.1])          # better - base, seed by seed
+    se = differences.std(ddof=1) / np.sqrt(3)
+    assert rows[1] == ["better", f"{np.mean(scores['better']):.3f} ± "
+                                 f"{np.std(scores['better'], ddof=1):.3f}",
+                       f"{differences.mean():+.3f} ± {se:.3f}", "+0.100 to +0.200"]
+    with pytest.raises(KeyError, match="baseline"):
+        paired_rows(results, "missing")

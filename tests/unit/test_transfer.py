@@ -1,4 +1,4 @@
-"""Task split, cloning, freezing and seed evaluation."""
+"""Task split, cloning, freezing, and combining results run on the same seeds."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import (RecompileWarning, SeedScores, clone_with_weights, evaluate_over_seeds,
-                          load_fashion_mnist, set_trainable, split_tasks)
+from course_utils import (RecompileWarning, clone_with_weights, combine_seed_results,
+                          load_fashion_mnist, run_over_seeds, set_trainable, split_tasks)
 
 
 @pytest.fixture(scope="module")
@@ -107,13 +107,28 @@ def test_set_trainable_errors(kwargs):
         set_trainable(_mlp(), False, **kwargs)
 
 
-def test_evaluate_over_seeds():
-    result = evaluate_over_seeds(lambda seed: seed * 0.1, seeds=[1, 2, 3])
-    assert isinstance(result, SeedScores)
-    np.testing.assert_allclose(result.mean, 0.2)
-    np.testing.assert_allclose(result.std, 0.1)  # sample std of 0.1, 0.2, 0.3
-    assert "0.200 ± 0.100 over 3 seeds" == str(result)
-    with pytest.raises(TypeError, match="must return a number"):
-        evaluate_over_seeds(lambda seed: "high", seeds=[0])
-    with pytest.raises(ValueError, match="at least one seed"):
-        evaluate_over_seeds(lambda seed: 1.0, seeds=[])
+def test_combine_seed_results_compares_across_runs():
+    first = run_over_seeds(lambda config, seed: seed * config, {"a": 0.1, "b": 0.3},
+                           seed_list=[1, 2, 3])
+    second = run_over_seeds(lambda config, seed: seed * config + 1.0, {"c": 0.2},
+                            seed_list=[1, 2, 3])
+    both = combine_seed_results(first, second)
+    assert both.configs == ["a", "b", "c"] and both.seeds == (1, 2, 3)
+    np.testing.assert_allclose(both.per_seed("c"), [1.2, 1.4, 1.6])
+    # c - a, seed by seed: 1 + 0.1 * seed, so 1.1, 1.2, 1.3 (mean 1.2, SE 0.1 / sqrt(3)).
+    difference = both.difference("c", "a")
+    np.testing.assert_allclose(difference.differences, [1.1, 1.2, 1.3])
+    np.testing.assert_allclose(difference.se, 0.1 / np.sqrt(3))
+
+
+def test_combine_seed_results_errors():
+    one = run_over_seeds(lambda config, seed: 1.0, ["a"], seed_list=[0, 1])
+    other_seeds = run_over_seeds(lambda config, seed: 1.0, ["b"], seed_list=[0, 2])
+    with pytest.raises(ValueError, match="same seeds"):
+        combine_seed_results(one, other_seeds)
+    with pytest.raises(ValueError, match="more than one"):
+        combine_seed_results(one, one)
+    with pytest.raises(ValueError, match="at least one"):
+        combine_seed_results()
+    with pytest.raises(TypeError, match="SeedResults"):
+        combine_seed_results(one, {"b": [1.0, 1.0]})
