@@ -82,7 +82,43 @@ def _measure(template: Path, assignment: str, notebooks: list[dict], mode: str,
                             assignment, str(course / "submitted"), *MODES[mode]],
                            cwd=course, env=_env(), capture_output=True, timeout=timeout,
                            check=True)
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        path = course / f"grading-report-{assignment}.json"
+        report = json.loads(path.read_text()) if path.is_file() else {}
+        return seconds, report
+
+
+def breakdown(report: dict) -> dict[str, dict]:
+    """Per phase: mean wall and CPU seconds per graded submission, and the batch's phases.
+
+    Args:
+        report: a ``grading-report-<assignment>.json``.
+
+    Returns:
+        ``{"per_submission": {phase: {"wall": s, "cpu": s}}, "batch": {name: s}}``.
+    """
+    rows = [row for row in report.get("rows", []) if row.get("phases")]
+    per_phase: dict[str, dict[str, float]] = {}
+    for row in rows:
+        for kind, key in (("phases", "wall"), ("cpu", "cpu")):
+            for name, value in row.get(kind, {}).items():
+                entry = per_phase.setdefault(name, {"wall": 0.0, "cpu": 0.0})
+                entry[key] += value / len(rows)
+    return {"per_submission": {name: {k: round(v, 3) for k, v in entry.items()}
+                               for name, entry in per_phase.items()},
+            "batch": report.get("batch_phases", {})}
+
+
+def _print_breakdown(parts: dict[str, dict]) -> None:
+    phases = parts["per_submission"]
+    if not phases:
+        return
+    total = sum(entry["wall"] for entry in phases.values()) or 1.0
+    print("    per submission (mean): " + ", ".join(
+        f"{name} {entry['wall']:.2f} s wall / {entry['cpu']:.2f} s cpu "
+        f"({100 * entry['wall'] / total:.0f}%)" for name, entry in phases.items()))
+    print("    batch: " + ", ".join(f"{name} {value:.1f} s"
+                                    for name, value in parts["batch"].items()), flush=True)
 
 
 def _children_cpu() -> float:
