@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import html
-import io
 import itertools
 import json
 import statistics

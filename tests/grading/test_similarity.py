@@ -63,7 +63,8 @@ INDEPENDENT = {
         "    return float(a.sum() / a.size)\n",
         "def standardize(x):\n    x = np.asarray(x, dtype=float)\n    n = x.size\n"
         "    m = x.sum() / n\n    s = np.sqrt(((x - m) ** 2).sum() / n)\n    return (x - m) / s\n",
-        "def bin_counts(values, edges):\n    idx = np.searchsorted(edges, values, side='right') - 1\n"
+        "def bin_counts(values, edges):\n"
+        "    idx = np.searchsorted(edges, values, side='right') - 1\n"
         "    ok = (idx >= 0) & (idx < len(edges) - 1)\n"
         "    return np.bincount(idx[ok], minlength=len(edges) - 1).astype(np.int64)\n"),
     "ind_d": (
@@ -136,10 +137,12 @@ COPIES = {
     "copy_renamed": tuple(_rename(c) for c in INDEPENDENT["ind_a"]),
     "copy_reordered": tuple(_reorder(c) for c in INDEPENDENT["ind_a"]),
     "copy_comments": tuple(_recomment(c) for c in INDEPENDENT["ind_a"]),
-    # its own tasks 1-3 (ind_f's style changed), only task 4 copied from ind_a
+    # tasks 1-3 written by the student, only task 4 copied from ind_a (renamed)
     "copy_one_task": (
-        "def square(x):\n    z = np.asarray(x, dtype=np.float64).copy()\n    z *= z\n    return z\n",
-        "def mean_abs(x):\n    s = 0.0\n    n = 0\n    for row in np.asarray(x, dtype=float).flat:\n"
+        "def square(x):\n    z = np.asarray(x, dtype=np.float64).copy()\n"
+        "    z *= z\n    return z\n",
+        "def mean_abs(x):\n    s = 0.0\n    n = 0\n"
+        "    for row in np.asarray(x, dtype=float).flat:\n"
         "        s, n = s + (row if row >= 0 else -row), n + 1\n    return float(s / n)\n",
         "def standardize(x):\n    q = np.asarray(x, dtype=np.float64)\n"
         "    return (q - np.average(q)) / np.std(q, ddof=0)\n",
