@@ -37,7 +37,7 @@ def run_with_seed(page: Path, seed: int) -> dict:
         saved = {name: os.environ.get(name) for name in ("COURSE_SEED", "COURSE_CLAIMS_LOG")}
         os.environ.update(COURSE_SEED=str(seed), COURSE_CLAIMS_LOG=str(log))
         try:
-            result = run_page(page)
+            result = run_page(page, timeout=900)
         finally:
             for name, value in saved.items():
                 if value is None:
