@@ -46,7 +46,7 @@ def test_bank_grades_as_expected_through_course_grade(assignment, tmp_path):
                 if row["assignment"] == assignment}
     tasks = list(graded_cells(assignment))
     problems = []
-    for student, points in expected.items():
+    for student, (points, members) in expected.items():
         row = rows.get(student)
         if row is None:
             problems.append(f"{student}: missing from grades.csv")
@@ -54,7 +54,24 @@ def test_bank_grades_as_expected_through_course_grade(assignment, tmp_path):
         got = {task: float(row[task]) for task in tasks}
         if got != points:
             wrong = {t: (got[t], points[t]) for t in tasks if got[t] != points[t]}
-            problems.append(f"{student}: (got, expected) per task {wrong}; "
-                            f"status {row['status']}: {row['message'][:300]}")
+            holds = "; ".join(f"{m.kind} {m.name!r} in {m.cell}" for m in members)
+            problems.append(f"{student} ({holds or 'no entry'}): (got, expected) per task "
+                            f"{wrong}; status {row['status']}: {row['message'][:300]}")
     assert not problems, f"{assignment}: {len(problems)} of {len(expected)} graded wrongly:\n" \
         + "\n".join(problems)
+
+
+def test_packing_keeps_outcomes_apart():
+    """Packed entries never share an answer cell, a kind, or a test cell they are judged by."""
+    from tests.grading.answer_bank import _watched, load_bank, pack_entries
+
+    for assignment in _banked():
+        entries = load_bank(assignment)
+        packs = pack_entries(assignment, entries)
+        assert sorted(e.student for pack in packs for e in pack) == \
+            sorted(e.student for e in entries)
+        for pack in packs:
+            assert len({e.kind for e in pack}) == 1
+            assert len({e.cell for e in pack}) == len(pack)
+            watched = [t for e in pack for t in _watched(assignment, e)]
+            assert len(watched) == len(set(watched)), (assignment, [e.name for e in pack])

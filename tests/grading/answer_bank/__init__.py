@@ -37,7 +37,7 @@ from typing import Mapping
 from tests.notebook_tools import REPO_ROOT
 
 __all__ = ["Entry", "wrong", "right", "load_bank", "build_submission", "build_batch",
-           "expected_points", "graded_cells"]
+           "expected_points", "graded_cells", "pack_entries"]
 
 _MARKER = re.compile(r"^\s*#+\s*(BEGIN|END) SOLUTION\s*$")
 
@@ -127,51 +127,104 @@ def _solution_answers(assignment: str) -> dict[str, str]:
     return answers
 
 
-def build_submission(assignment: str, entry: Entry | None = None) -> dict:
-    """The release with the solution's answers, and ``entry``'s cell replaced."""
+def build_submission(assignment: str, entry: Entry | list[Entry] | None = None) -> dict:
+    """The release with the solution's answers, and the entries' cells replaced."""
     notebook = copy.deepcopy(_notebook("exercises", assignment))
     answers = _solution_answers(assignment)
-    if entry is not None and entry.cell not in answers:
-        raise ValueError(f"{assignment}: entry {entry.name!r} names cell {entry.cell!r}; "
-                         f"the answer cells are {sorted(answers)}")
+    entries = [] if entry is None else [entry] if isinstance(entry, Entry) else list(entry)
+    by_cell = {}
+    for item in entries:
+        if item.cell not in answers:
+            raise ValueError(f"{assignment}: entry {item.name!r} names cell {item.cell!r}; "
+                             f"the answer cells are {sorted(answers)}")
+        if item.cell in by_cell:
+            raise ValueError(f"{assignment}: entries {by_cell[item.cell].name!r} and "
+                             f"{item.name!r} both replace {item.cell!r}")
+        by_cell[item.cell] = item
     for cell in notebook["cells"]:
         grade_id = _nbgrader(cell).get("grade_id")
         if grade_id in answers:
-            code = entry.code if entry is not None and grade_id == entry.cell \
+            cell["source"] = by_cell[grade_id].code if grade_id in by_cell \
                 else answers[grade_id]
-            cell["source"] = code
     return notebook
 
 
-def expected_points(assignment: str, entry: Entry | None) -> dict[str, float]:
-    """Test-cell grade id -> the points the entry must get."""
+def _watched(assignment: str, entry: Entry) -> set[str]:
+    """The test cells an entry's outcome is read from."""
+    if entry.kind == "wrong":
+        return set(entry.points)
+    own = f"test_{entry.cell}"
+    return {own} if own in graded_cells(assignment) else set(graded_cells(assignment))
+
+
+def pack_entries(assignment: str, entries: list[Entry]) -> list[list[Entry]]:
+    """Groups entries into as few submissions as can be read apart.
+
+    A class of submissions costs a kernel each, so entries share a notebook
+    when their outcomes cannot mix: entries of one kind only (a wrong answer
+    never sits beside a right one), each answer cell replaced at most once,
+    and the test cells each entry is judged by (a wrong entry's stated test
+    cells, a right entry's own task) disjoint. A wrong answer's effect on a
+    later task is part of its stated points, so the packed expectation is the
+    union of the entries' expectations.
+    """
+    packs: list[tuple[list[Entry], set[str], set[str]]] = []
+    for entry in entries:
+        watched = _watched(assignment, entry)
+        for members, cells, tests in packs:
+            if members[0].kind == entry.kind and entry.cell not in cells \
+                    and not watched & tests:
+                members.append(entry)
+                cells.add(entry.cell)
+                tests.update(watched)
+                break
+        else:
+            packs.append(([entry], {entry.cell}, set(watched)))
+    return [members for members, _, _ in packs]
+
+
+def expected_points(assignment: str, entry: Entry | list[Entry] | None) -> dict[str, float]:
+    """Test-cell grade id -> the points the entry (or a pack of entries) must get."""
     full = graded_cells(assignment)
-    if entry is None:
-        return full
-    unknown = sorted(set(entry.points) - set(full))
-    if unknown:
-        raise ValueError(f"{assignment}: entry {entry.name!r} names unknown test cells "
-                         f"{unknown}; the test cells are {sorted(full)}")
-    return {name: float(entry.points.get(name, points)) for name, points in full.items()}
+    entries = [] if entry is None else [entry] if isinstance(entry, Entry) else list(entry)
+    expected = dict(full)
+    for item in entries:
+        unknown = sorted(set(item.points) - set(full))
+        if unknown:
+            raise ValueError(f"{assignment}: entry {item.name!r} names unknown test cells "
+                             f"{unknown}; the test cells are {sorted(full)}")
+        expected.update({name: float(points) for name, points in item.points.items()})
+    return expected
 
 
-def build_batch(assignment: str, folder: Path) -> dict[str, dict[str, float]]:
-    """Writes ``<student>.ipynb`` for the solution, the blank release and every entry.
+def build_batch(assignment: str, folder: Path,
+                pack: bool = True) -> dict[str, tuple[dict[str, float], list[Entry]]]:
+    """Writes a notebook for the solution, the blank release and the bank's entries.
+
+    Args:
+        assignment: the assignment id.
+        folder: where ``<student>.ipynb`` files go.
+        pack: put entries whose outcomes cannot mix into one notebook
+            (:func:`pack_entries`), so the bank costs fewer kernels.
 
     Returns:
-        Student id -> expected points per test cell.
+        Student id -> (expected points per test cell, the entries it holds).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    expected = {}
-    batch = {"solution": (build_submission(assignment), expected_points(assignment, None)),
+    batch = {"solution": (build_submission(assignment), expected_points(assignment, None), []),
              "blank": (_notebook("exercises", assignment),
-                       {name: 0.0 for name in graded_cells(assignment)})}
-    for entry in load_bank(assignment):
-        batch[entry.student] = (build_submission(assignment, entry),
-                                expected_points(assignment, entry))
-    for student, (notebook, points) in batch.items():
+                       {name: 0.0 for name in graded_cells(assignment)}, [])}
+    entries = load_bank(assignment)
+    groups = pack_entries(assignment, entries) if pack else [[entry] for entry in entries]
+    for members in groups:
+        student = members[0].student if len(members) == 1 else \
+            f"{members[0].kind}-pack-" + "-".join(member.name for member in members)[:80]
+        batch[student] = (build_submission(assignment, members),
+                          expected_points(assignment, members), members)
+    expected = {}
+    for student, (notebook, points, members) in batch.items():
         (folder / f"{student}.ipynb").write_text(json.dumps(notebook, indent=1),
                                                   encoding="utf-8")
-        expected[student] = points
+        expected[student] = (points, members)
     return expected
