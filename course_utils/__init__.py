@@ -70,7 +70,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "schedules": ("power_decay", "exponential_decay", "piecewise_constant", "cosine_decay_with_warmup", "one_cycle", "plateau_rates", "OneCycleSchedule", "ScheduledMomentumSGD", "plot_schedules"),
     "lr_finder": ("current_learning_rate", "LearningRateRecorder", "check_rates_used", "LRFinderResult", "find_learning_rate", "plot_lr_finder"),
     "regularization": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error", "kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
-    "guidelines": ("TimeBudget",),
+    "guidelines": ("TimeBudget", "EpochTimings", "time_epochs"),
 }
 
 _OWNER = {name: module for module, names in _PUBLIC.items() for name in names}

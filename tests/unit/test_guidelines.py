@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import TimeBudget
+from course_utils import EpochTimings, TimeBudget, time_epochs
 
 
 class _FakeClock:
@@ -81,3 +81,63 @@ def test_rejects_a_budget_that_is_not_a_positive_number(seconds, error):
 def test_config_round_trip():
     budget = TimeBudget(12.5)
     assert TimeBudget(**budget.get_config()).seconds == 12.5
+
+
+def test_time_epochs_interleaves_rounds_and_skips_warmup():
+    X, y = _data()
+    models = {"a": _tiny_model(), "b": _tiny_model()}
+    order = []
+    for name, model in models.items():
+        original = model.fit
+
+        def fit(*args, _name=name, _original=original, **kwargs):
+            order.append(_name)
+            return _original(*args, **kwargs)
+
+        model.fit = fit
+    clock, cpu_clock = _FakeClock(1.0), _FakeClock(0.5)
+    timings = time_epochs(models, X, y, repeats=3, warmup=2, batch_size=8,
+                          clock=clock, cpu_clock=cpu_clock)
+    # two warm-up epochs each, then rounds a-b, b-a, a-b
+    assert order == ["a", "a", "b", "b", "a", "b", "b", "a", "a", "b"]
+    for name in models:
+        np.testing.assert_allclose(timings.wall[name], [1.0, 1.0, 1.0])
+        np.testing.assert_allclose(timings.cpu[name], [0.5, 0.5, 0.5])
+    np.testing.assert_allclose(timings.ratios("a", "b"), [1.0, 1.0, 1.0])
+    assert all(int(m.optimizer.iterations.numpy()) == 5 * 5 for m in models.values())
+
+
+def test_time_epochs_measures_a_real_difference():
+    X, y = _data()
+    models = {"fast": _tiny_model(), "slow": _tiny_model()}
+    clock_values = iter(np.cumsum([0.0, 1.0, 0.0, 3.0, 0.0, 3.0, 0.0, 1.0]))
+    timings = time_epochs(models, X, y, repeats=2, warmup=0, batch_size=8,
+                          clock=lambda: float(next(clock_values)))
+    np.testing.assert_allclose(timings.wall["fast"], [1.0, 1.0])
+    np.testing.assert_allclose(timings.wall["slow"], [3.0, 3.0])
+    np.testing.assert_allclose(timings.ratios("slow", "fast"), [3.0, 3.0])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"repeats": 0}, "repeats"), ({"repeats": 1.5}, "repeats"), ({"warmup": -1}, "warmup")])
+def test_time_epochs_rejects_bad_counts(kwargs, message):
+    X, y = _data()
+    with pytest.raises(ValueError, match=message):
+        time_epochs({"a": _tiny_model()}, X, y, **kwargs)
+
+
+def test_time_epochs_rejects_empty_and_uncompiled():
+    X, y = _data()
+    with pytest.raises(ValueError, match="at least one model"):
+        time_epochs({}, X, y)
+    raw = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="compiled"):
+        time_epochs({"raw": raw}, X, y)
+
+
+def test_epoch_timings_ratios_rejects_unknown():
+    timings = EpochTimings({"a": np.ones(2)}, {"a": np.ones(2)})
+    with pytest.raises(KeyError, match="Unknown model"):
+        timings.ratios("a", "b")
+    with pytest.raises(ValueError, match="kind"):
+        timings.ratios("a", "a", kind="gpu")
