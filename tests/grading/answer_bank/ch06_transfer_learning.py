@@ -28,7 +28,7 @@ def build_model_b(model_a):
     copy_of_a = clone_with_weights(model_a)
     return keras.Sequential([keras.Input(shape=(784,)), *copy_of_a.layers[:-1],
                              keras.layers.Dense(2, activation="softmax")])
-''', points={"test_task1": 0, "test_task2": 0, "test_task3": 0},
+''', points={"test_task1": 0, "test_task3": 0},
         why="two-class softmax head instead of Dense(1, sigmoid): wrong output for binary cross-entropy"),
     right("clone_model_and_set_weights", "task1", '''
 def build_model_b(model_a):
