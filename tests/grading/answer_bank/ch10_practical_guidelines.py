@@ -94,13 +94,13 @@ def standardize(X_train, *others):
     right("float32_copy", "task2", '''
 def standardize(X_train, *others):
     train = np.array(X_train, dtype=np.float32)
-    mu = train.mean(axis=0)
-    sigma = train.std(axis=0)
+    mu = train.mean(axis=0, dtype=np.float64)
+    sigma = train.std(axis=0, dtype=np.float64)
     sigma[sigma == 0] = 1
-    out = [(train - mu) / sigma]
-    out.extend((np.array(X, dtype=np.float32) - mu) / sigma for X in others)
+    out = [((train - mu) / sigma).astype(np.float32)]
+    out.extend(((np.array(X, dtype=np.float32) - mu) / sigma).astype(np.float32) for X in others)
     return tuple(out)
-''', why="float32 arithmetic on copies"),
+''', why="float32 copies, statistics accumulated in float64"),
     # ---- task 3: self-normalizing ------------------------------------------------------------------
     wrong("plain_dropout", "task3", _SNN.replace("INIT", '"lecun_normal"').replace(
         "DROPOUT", "keras.layers.Dropout"), points={"test_task3": 0},
