@@ -81,7 +81,7 @@ def sync_notebook(notebook: dict, source: str) -> dict:
             "metadata": {"editable": False, "deletable": False,
                          "nbgrader": {"grade": False, "grade_id": GRADE_ID, "locked": True,
                                       "schema_version": 3, "solution": False, "task": False}},
-            "outputs": [], "source": cell_source(source)}
+            "outputs": [], "source": cell_source(source).splitlines(keepends=True)}
     first = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), len(cells))
     notebook = dict(notebook, cells=cells[:first] + [cell] + cells[first:])
     return notebook
