@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -76,9 +77,17 @@ def test_cell_installs_course_utils_into_a_fresh_environment(tmp_path):
     check = _run_cell(python, "import importlib.util as u; print(u.find_spec('course_utils'))",
                       {}, cwd=tmp_path)
     assert check.stdout.strip() == "None", "the fresh environment must lack course_utils"
+    # Install from a copy of what the package is built from: pip's build leaves a
+    # build/ folder next to the sources, which must not land in the repository.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO_ROOT / name, source / name)
+    shutil.copytree(REPO_ROOT / "course_utils", source / "course_utils",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     code = setup_cell.cell_source(setup_cell.install_source(REPO_ROOT))
     result = _run_cell(python, code + "\nimport course_utils\nprint(course_utils.__file__)",
-                       {"COURSE_UTILS_SOURCE": REPO_ROOT.as_uri()}, cwd=tmp_path)
+                       {"COURSE_UTILS_SOURCE": source.as_uri()}, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.strip().startswith(site), result.stdout
 
