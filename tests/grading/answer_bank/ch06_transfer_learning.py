@@ -111,7 +111,8 @@ def phase_one(model_b, X, y):
 
 
 def phase_two(model_b, X, y):
-    model_b.trainable = True
+    for layer in model_b.layers:
+        layer.trainable = True
     model_b.compile(keras.optimizers.Adam(0.0001), keras.losses.BinaryCrossentropy())
     return model_b.fit(X, y, epochs=5, batch_size=32, verbose=0)
 ''', why="a BinaryCrossentropy object, rates written 0.001/0.0001 and positional arguments"),
