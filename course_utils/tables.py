@@ -39,14 +39,11 @@ def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *,
                     colalign=colalign)
 
 
-def show_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], **kwargs):
+def show_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], **kwargs) -> None:
     """Displays the rows as a table (see :func:`markdown_table` for the arguments).
 
-    Returns:
-        The ``IPython.display.Markdown`` object that was displayed.
+    Returns nothing, so a call that ends a cell shows the table once, not twice.
     """
     from IPython.display import Markdown, display
 
-    table = Markdown(markdown_table(rows, headers, **kwargs))
-    display(table)
-    return table
+    display(Markdown(markdown_table(rows, headers, **kwargs)))

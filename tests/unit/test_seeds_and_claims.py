@@ -110,3 +110,15 @@ def test_markdown_table_is_a_gfm_table_and_checks_row_length():
     assert "0.846" in lines[2] and "0.800" in lines[3]
     with pytest.raises(ValueError, match=r"Expected 2 cells per row .* Received: 1 in row 1"):
         markdown_table([["a", 1], ["b"]], ["x", "y"])
+
+
+def test_show_table_displays_once_and_returns_nothing(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    from course_utils import show_table
+
+    assert show_table([["a", 1]], ["x", "y"]) is None, (
+        "a returned object would be displayed a second time when the call ends a cell")
+    assert len(shown) == 1 and "| x" in shown[0].data
