@@ -66,7 +66,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
     prefix = system_setup.apt_prefix()
     if prefix is not None:
         print("Fashion-MNIST: installing the Debian package dataset-fashion-mnist ...")
-        problem = system_setup._apt_install(prefix, ["dataset-fashion-mnist"])
+        problem = system_setup.apt_install(prefix, ["dataset-fashion-mnist"])
         if problem:
             print(f"apt-get failed:\n{problem}", file=sys.stderr)
     try:

@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-__all__ = ["Package", "PACKAGES", "TARGETS", "missing_packages", "apt_prefix", "ensure",
+__all__ = ["Package", "PACKAGES", "TARGETS", "missing_packages", "apt_prefix", "apt_install", "ensure",
            "main"]
 
 
@@ -103,7 +103,7 @@ def apt_prefix() -> list[str] | None:
     return None
 
 
-def _apt_install(prefix: list[str], names: list[str]) -> str:
+def apt_install(prefix: list[str], names: list[str]) -> str:
     """Installs ``names``; updates the package lists once if the first try fails."""
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     install = [*prefix, "apt-get", "install", "-y", "-q", "--no-install-recommends", *names]
@@ -134,7 +134,7 @@ def ensure(target: str, out=sys.stdout, err=sys.stderr) -> int:
     if prefix is not None:
         print(f"course setup: installing {' '.join(missing)} with apt-get ...", file=out,
               flush=True)
-        problem = _apt_install(prefix, missing)
+        problem = apt_install(prefix, missing)
         still = missing_packages(missing)
         if not still:
             return 0
