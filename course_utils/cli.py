@@ -146,6 +146,25 @@ def prepare_static(root: Path) -> Path:
     return static
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _execution_timeout(root: Path) -> int:
+    """``execute.timeout`` from the book's ``_config.yml`` (Jupyter Book's default 30)."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    return int((config.get("execute") or {}).get("timeout", 30))
+
+
 def _cmd_book(args: argparse.Namespace) -> int:
     from course_utils import book_cache
 
@@ -163,6 +182,20 @@ def _cmd_book(args: argparse.Namespace) -> int:
         print("course book: course_utils, the requirements or the data changed since these "
               "pages ran; executing them again: "
               + ", ".join(str(p.relative_to(root)) for p in stale))
+    if args.jobs != 1:
+        from course_utils import book_execution
+
+        def report(outcome):
+            if outcome.status == "failed":
+                print(f"course book: {outcome.page.relative_to(root)} failed after "
+                      f"{outcome.seconds:.0f} s; Jupyter Book runs it again to report the error",
+                      flush=True)
+            else:
+                print(f"course book: executed {outcome.page.relative_to(root)} in "
+                      f"{outcome.seconds:.0f} s", flush=True)
+
+        book_execution.execute_uncached_pages(
+            pages, cache_dir, jobs=args.jobs, timeout=_execution_timeout(root), report=report)
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root),
                "-W", "-n", "--keep-going", *args.jupyter_book_args]
     result = subprocess.run(command, cwd=root)
@@ -218,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     book = sub.add_parser("book", help="build the book, re-executing pages whose "
                           "course_utils code, requirements or data changed")
+    book.add_argument("--jobs", type=_positive_int, default=None,
+                      help="pages executed at once before Jupyter Book renders them "
+                      "(default: one per core; 1 leaves execution to Jupyter Book)")
     book.add_argument("jupyter_book_args", nargs=argparse.REMAINDER,
                       help="extra arguments for `jupyter-book build`")
     book.set_defaults(func=_cmd_book)

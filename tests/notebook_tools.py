@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 import os
 import shutil
@@ -39,6 +41,11 @@ class PageRun:
     seconds: float
     stderr: list[str]
     errors: list[str]
+    cell_seconds: list[tuple[float, str]] = dataclasses.field(default_factory=list)
+
+    def slowest(self, n: int = 5) -> list[tuple[float, str]]:
+        """The ``n`` slowest code cells: (seconds, first line of the cell)."""
+        return sorted(self.cell_seconds, reverse=True)[:n]
 
 
 def run_page(path: Path, timeout: int = 300) -> PageRun:
@@ -48,13 +55,20 @@ def run_page(path: Path, timeout: int = 300) -> PageRun:
 
     notebook = jupytext.read(path)
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            allow_errors=True,
+                            allow_errors=True, record_timing=True,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    stderr, errors = [], []
+    stderr, errors, cell_seconds = [], [], []
     for cell in notebook.cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            lines = [line for line in cell.source.splitlines() if line and line[0] not in ":#"]
+            cell_seconds.append((
+                (datetime.datetime.fromisoformat(timing["shell.execute_reply"].rstrip("Z"))
+                 - datetime.datetime.fromisoformat(timing["iopub.execute_input"].rstrip("Z"))
+                 ).total_seconds(), lines[0][:70] if lines else ""))
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 stderr.append(output["text"])
@@ -65,7 +79,7 @@ def run_page(path: Path, timeout: int = 300) -> PageRun:
             if glued and plain.startswith("np."):
                 errors.append(f"glue({glued!r}) got a NumPy scalar ({plain}); the book "
                               f"cannot format it: pass float(value) or int(value)")
-    return PageRun(seconds, stderr, errors)
+    return PageRun(seconds, stderr, errors, cell_seconds)
 
 
 def make_course_copy(tmp: Path, assignment: str) -> Path:

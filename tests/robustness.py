@@ -1,6 +1,6 @@
 """`make robustness`: every book page executed fresh with other seeds.
 
-Usage: python -m tests.robustness [--seeds 1 2] [--pages book/04-batch-norm.md ...]
+Usage: python -m tests.robustness [--seeds 1 2] [--jobs N] [--pages book/04-batch-norm.md ...]
 
 Each page runs in a new kernel (no execution cache) with ``COURSE_SEED`` set,
 which shifts every seed the page uses (``course_utils.seed_for``). The claim
@@ -16,11 +16,13 @@ import json
 import os
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+from course_utils.book_execution import default_jobs  # noqa: E402
 from tests.notebook_tools import REPO_ROOT, book_pages, run_page  # noqa: E402
 
 
@@ -66,24 +68,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--pages", nargs="+", default=None)
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="pages executed at once (default: one per core)")
     args = parser.parse_args(argv)
     pages = [Path(p).resolve() for p in args.pages] if args.pages else \
         [p for p in book_pages() if p.stem not in ("intro", "references")]
     from tabulate import tabulate
 
+    runs = sorted(((page, seed) for seed in args.seeds for page in pages),
+                  key=lambda run: -run[0].stat().st_size)  # long pages first
     rows, outcomes = [], []
-    for seed in args.seeds:
-        for page in pages:
-            outcome = run_with_seed(page, seed)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(run_with_seed, page, seed) for page, seed in runs]
+        for future in as_completed(futures):
+            outcome = future.result()
             outcomes.append(outcome)
-            rows.append([outcome["page"], seed, "pass" if outcome["passed"] else "FAIL",
-                         f"{outcome['seconds']:.0f}", outcome["claims"],
-                         _margin_text(outcome["closest"])])
-            print(f"robustness: {outcome['page']} seed {seed}: "
+            print(f"robustness: {outcome['page']} seed {outcome['seed']}: "
                   f"{'pass' if outcome['passed'] else 'FAIL'} in {outcome['seconds']:.0f} s",
                   flush=True)
             for problem in outcome["problems"]:
                 print("    " + problem.replace("\n", "\n    "), flush=True)
+    outcomes.sort(key=lambda o: (o["seed"], o["page"]))
+    for outcome in outcomes:
+        rows.append([outcome["page"], outcome["seed"], "pass" if outcome["passed"] else "FAIL",
+                     f"{outcome['seconds']:.0f}", outcome["claims"],
+                     _margin_text(outcome["closest"])])
     print(tabulate(rows, headers=["page", "COURSE_SEED", "result", "seconds", "claims",
                                   "smallest margin"]))
     if args.json:

@@ -23,6 +23,8 @@ def main(paths: list[str]) -> int:
               f"{len(result.stderr)} stderr outputs")
         for text in result.errors + result.stderr:
             print("   ", text.strip()[:2000])
+        for seconds, first_line in result.slowest(6):
+            print(f"    {seconds:6.1f} s  {first_line}")
         status |= bool(result.errors or result.stderr)
     return status
 

@@ -3,7 +3,8 @@
 Locally, jobs run in a thread pool: each job spends its time waiting for its
 own ``nbgrader`` subprocess (and kernel), so threads give real parallelism
 without pickling. With a Dask scheduler address, the same :func:`job.grade`
-runs on the cluster's workers (``client.map``); jobs and results are plain
+runs on the cluster's workers (through ``Client.get_executor()``, the same
+``concurrent.futures`` loop as the local threads); jobs and results are plain
 picklable dataclasses carrying bytes, so workers need no shared folder, only
 the same Python environment (nbgrader, ``course_utils``, bubblewrap).
 
@@ -17,7 +18,8 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 
 from course_utils.grading.job import GradeJob, GradeResult, Status, grade
 
@@ -50,12 +52,9 @@ def run_jobs(jobs: list[GradeJob], *, n_jobs: int = 1, dask_address: str | None 
     """
     if not jobs:
         return
-    if dask_address:
-        yield from _run_dask(jobs, dask_address, grade_fn)
-        return
-    if n_jobs < 1:
+    if not dask_address and n_jobs < 1:
         raise ValueError(f"--jobs must be 1 or more, received {n_jobs}")
-    with ThreadPoolExecutor(max_workers=min(n_jobs, len(jobs))) as pool:
+    with _executor(n_jobs=min(n_jobs, len(jobs)), dask_address=dask_address) as pool:
         futures = {pool.submit(grade_fn, job): job for job in jobs}
         for future in as_completed(futures):
             try:
@@ -64,29 +63,30 @@ def run_jobs(jobs: list[GradeJob], *, n_jobs: int = 1, dask_address: str | None 
                 yield _failed(futures[future], error)
 
 
-def _run_dask(jobs: list[GradeJob], address: str,
-              grade_fn: Callable[[GradeJob], GradeResult]) -> Iterator[GradeResult]:
+@contextmanager
+def _executor(*, n_jobs: int, dask_address: str | None) -> Iterator[Executor]:
+    """A ``concurrent.futures`` executor: local threads, or a Dask cluster's workers.
+
+    Dask's ``Client.get_executor()`` is a ``concurrent.futures.Executor`` too,
+    so both paths share the one loop in :func:`run_jobs`.
+    """
+    if not dask_address:
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            yield pool
+        return
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
     except ImportError as error:  # pragma: no cover (pinned in requirements.txt)
         raise RuntimeError("--dask needs the package 'distributed' (pip install "
                            "distributed)") from error
     try:
-        client = Client(address, timeout=30)
+        client = Client(dask_address, timeout=30)
     except (OSError, TimeoutError) as error:
-        raise RuntimeError(f"Cannot reach the Dask scheduler at {address!r}: {error}. "
+        raise RuntimeError(f"Cannot reach the Dask scheduler at {dask_address!r}: {error}. "
                            "Expected an address like tcp://host:8786 of a running "
                            "scheduler.") from error
-    with client:
-        futures = client.map(grade_fn, jobs, pure=False, key=[
-            f"course-grade-{job.template.assignment}-{job.student}-{index}"
-            for index, job in enumerate(jobs)])
-        owner = {future.key: job for future, job in zip(futures, jobs)}
-        for future in dask_completed(futures):
-            try:
-                yield future.result()
-            except Exception as error:  # noqa: BLE001 (a lost worker fails one job only)
-                yield _failed(owner[future.key], error)
+    with client, client.get_executor(pure=False) as pool:
+        yield pool
 
 
 class Progress:

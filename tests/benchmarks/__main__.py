@@ -1,11 +1,13 @@
 """`make bench`: time the book, the exercises and the helpers on this machine.
 
 Usage: python -m tests.benchmarks [--strict] [--repeat N] [--skip-book]
-       [--only ch01_unstable_gradients ...] [--update-readme]
+       [--skip-grading] [--grading-n N] [--only ch01_unstable_gradients ...]
+       [--update-readme]
 
 Writes _build/bench/results.json and results.md; compares every figure with
-its budget in COURSE_DESIGN.md and prints the lines over budget (`--strict`
-exits non-zero if there is one).
+its budget in COURSE_DESIGN.md, and the grading throughput with its targets
+(issue 17), and prints the lines over budget or under target (`--strict` exits
+non-zero if there is one).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from tests.benchmarks import measures, speedups  # noqa: E402
+from tests.benchmarks import grading_throughput, measures, speedups  # noqa: E402
 from tests.notebook_tools import REPO_ROOT, assignment_ids  # noqa: E402
 
+GRADING_MODES = ["nbgrader", "jobs1", "jobs2", "dask"]
 BUDGETS = {  # seconds, from COURSE_DESIGN.md
     "solution notebook": 90,
     "book chapter, cold": 120,
@@ -51,6 +54,11 @@ def _markdown(results: dict) -> str:
         for s in results["speedups"].values():
             lines.append(f"| {s['what']} | {s['naive_seconds']:.3f} | {s['fast_seconds']:.3f} "
                          f"| {s['speedup']:.1f}x |")
+    if results.get("grading"):
+        lines += ["", "Grading throughput, submissions per minute (ratio to plain `nbgrader "
+                  "autograde` in the same run; `dask` is a `dask scheduler` and two "
+                  "`dask worker` processes on this machine):", "",
+                  results["grading"]["markdown"].rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -73,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 if over budget")
     parser.add_argument("--skip-book", action="store_true", help="no book builds")
     parser.add_argument("--only", nargs="*", default=None, help="assignment ids")
+    parser.add_argument("--skip-grading", action="store_true",
+                        help="no grading-throughput batches")
+    parser.add_argument("--grading-n", type=int, default=8,
+                        help="submissions per grading-throughput batch")
     parser.add_argument("--update-readme", action="store_true",
                         help="put the table into README.md")
     args = parser.parse_args(argv)
@@ -103,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, measure in speedups.SPEEDUPS.items():
         print(f"bench: speed-up {name} ...", flush=True)
         results["speedups"][name] = measure(args.repeat)
+    if not args.skip_grading:
+        print("bench: grading throughput (plain nbgrader, --jobs 1, --jobs 2, Dask) ...",
+              flush=True)
+        graded = grading_throughput.measure(args.grading_n, GRADING_MODES, ch01=True)
+        results["grading"] = {"results": graded, "targets": grading_throughput.targets(graded),
+                              "markdown": grading_throughput.markdown(graded)}
     results["markdown"] = _markdown(results)
     json_path, md_path = measures.write_results(results, REPO_ROOT / "_build" / "bench")
     print(results["markdown"])
@@ -110,9 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_readme:
         _update_readme(results["markdown"])
     over = [row for row in rows if row["over_budget"]]
+    missed = [t for t in results.get("grading", {}).get("targets", []) if not t["met"]]
+    for target in missed:
+        print(f"TARGET MISSED: {target['assignment']} {target['mode']}: "
+              f"{target['ratio']}x plain nbgrader < {target['target']}x")
     for row in over:
         print(f"OVER BUDGET: {row['what']}: {row['seconds']} s > {row['budget']} s")
-    return 1 if over and args.strict else 0
+    return 1 if (over or missed) and args.strict else 0
 
 
 if __name__ == "__main__":

@@ -12,18 +12,17 @@ import pytest
 
 from tests.grading.cases import CELL_TIMEOUT, build_cases, write_cases
 from tests.grading.conftest import copy_course, gradebook_scores, run_course_grade
+from tests.grading.dask_recipe import dask_cluster
 
 STUDENTS = ("correct", "partial", "syntax_error", "os_exit")
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    """A real local Dask cluster: 2 worker processes, 1 thread each."""
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as local:
-        yield local
+def cluster(tmp_path_factory):
+    """The README's recipe: `dask scheduler` and two `dask worker` commands, each
+    started in a folder of its own (no shared filesystem with the course)."""
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +47,7 @@ def test_jobs_1_jobs_2_and_dask_give_identical_gradebooks(cluster, submissions,
     assert gradebook_scores(serial) == gradebook_scores(two_jobs)
     assert {s: (r["score"], r["status"]) for s, r in one.rows().items()} == \
         {s: (r["score"], r["status"]) for s, r in two.rows().items()}
-    many = run_course_grade(on_dask, folder, *args, "--dask", cluster.scheduler_address)
+    many = run_course_grade(on_dask, folder, *args, "--dask", cluster)
     assert many.returncode == 0, many.stderr[-3000:]
 
     expected = {student: case.score for student, case in cases.items()}
