@@ -98,7 +98,8 @@ def test_rebuild_executes_exactly_the_affected_pages(tmp_path):
     (book / "uses_data.md").write_text(PAGE.format(
         title="Data", code="from course_utils import CLASS_NAMES\nprint(CLASS_NAMES[0])"))
     (book / "uses_checks.md").write_text(PAGE.format(
-        title="Checks", code="from course_utils.checks import check_scalar\ncheck_scalar('x', 1.0, 1.0)"))
+        title="Checks",
+        code="from course_utils.checks import check_scalar\ncheck_scalar('x', 1.0, 1.0)"))
     (book / "requirements.txt").write_text("pinned==1\n")
     pages = toc_pages(book)
     cache_dir = book / "_build" / ".jupyter_cache"

@@ -20,8 +20,13 @@ from pathlib import Path
 from course_utils.grading import ingest, merge
 from course_utils.grading.execution import Progress, run_jobs
 from course_utils.grading.job import PHASES, GradeJob, GradeResult, Status
-from course_utils.grading.report import Row, State, format_table, submission_digest, \
-    write_grades_csv
+from course_utils.grading.report import (
+    Row,
+    State,
+    format_table,
+    submission_digest,
+    write_grades_csv,
+)
 from course_utils.grading.template import build_template, nbgrader_env
 
 __all__ = ["add_arguments", "run"]

@@ -67,7 +67,8 @@ def run_jobs(jobs: list[GradeJob], *, n_jobs: int = 1, dask_address: str | None 
 def _run_dask(jobs: list[GradeJob], address: str,
               grade_fn: Callable[[GradeJob], GradeResult]) -> Iterator[GradeResult]:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as error:  # pragma: no cover (pinned in requirements.txt)
         raise RuntimeError("--dask needs the package 'distributed' (pip install "
                            "distributed)") from error

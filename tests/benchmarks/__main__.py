@@ -19,8 +19,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from tests.benchmarks import measures, speedups  # noqa: E402
-from tests.notebook_tools import REPO_ROOT, assignment_ids  # noqa: E402
+from tests.benchmarks import measures, speedups
+from tests.notebook_tools import REPO_ROOT, assignment_ids
 
 BUDGETS = {  # seconds, from COURSE_DESIGN.md
     "solution notebook": 90,
@@ -94,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
                                  BUDGETS["book chapter, cold"]))
     for assignment in args.only or assignment_ids():
         print(f"bench: {assignment} ...", flush=True)
-        median, _ = measures.median_of(args.repeat, lambda: measures.solution_run(assignment))
+        median, _ = measures.median_of(args.repeat, lambda a=assignment: measures.solution_run(a))
         rows.append(_row(f"{assignment}: solution notebook", median,
                          BUDGETS["solution notebook"]))
-        median, _ = measures.median_of(args.repeat, lambda: measures.autograde_one(assignment))
+        median, _ = measures.median_of(args.repeat, lambda a=assignment: measures.autograde_one(a))
         rows.append(_row(f"{assignment}: autograde one submission", median,
                          BUDGETS["autograde one submission"]))
     for name, measure in speedups.SPEEDUPS.items():

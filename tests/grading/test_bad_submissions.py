@@ -15,8 +15,7 @@ import re
 import pytest
 
 from tests.grading.cases import CELL_TIMEOUT, MEMORY_MB, build_cases, write_cases
-from tests.grading.conftest import (copy_course, gradebook_scores, run_course_grade,
-                                    tree_state)
+from tests.grading.conftest import copy_course, gradebook_scores, run_course_grade, tree_state
 from tests.grading.small_assignment import MAX_SCORE, hidden_test_lines, solution_notebook
 
 CASES_PLACEHOLDER = [

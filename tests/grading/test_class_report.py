@@ -17,8 +17,13 @@ import pytest
 
 from course_utils.grading.class_report import build_html, collect_failures, failure_reasons
 from tests.grading.conftest import run_course_grade
-from tests.grading.small_assignment import (SOLUTIONS, release_notebook, solution_notebook,
-                                            with_answer, write_notebook)
+from tests.grading.small_assignment import (
+    SOLUTIONS,
+    release_notebook,
+    solution_notebook,
+    with_answer,
+    write_notebook,
+)
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 

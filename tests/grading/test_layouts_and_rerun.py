@@ -7,8 +7,14 @@ import json
 import zipfile
 
 from tests.grading.conftest import gradebook_scores, run_course_grade, tree_state
-from tests.grading.small_assignment import (POINTS, SOLUTIONS, release_notebook,
-                                            solution_notebook, with_answer, write_notebook)
+from tests.grading.small_assignment import (
+    POINTS,
+    SOLUTIONS,
+    release_notebook,
+    solution_notebook,
+    with_answer,
+    write_notebook,
+)
 
 
 def _raw_rows(course, student):

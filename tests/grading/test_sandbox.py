@@ -24,8 +24,13 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 from course_utils.grading.sandbox import (
-    BWRAP_ENV_VAR, Limits, SandboxUnavailable, check_available, prepare, read_events)
-
+    BWRAP_ENV_VAR,
+    Limits,
+    SandboxUnavailable,
+    check_available,
+    prepare,
+    read_events,
+)
 from tests.grading.conftest import loopback_listener
 
 SMALL = Limits(memory_mb=1024, processes=64, file_size_mb=16, wall_seconds=60)
@@ -58,7 +63,7 @@ class SandboxKernel:
         self.kernel = kernel
         self.km = KernelManager(kernel_name="python3", **_manager_kwargs(kernel.nbgrader_args))
 
-    def __enter__(self) -> "SandboxKernel":
+    def __enter__(self) -> SandboxKernel:
         self.km.start_kernel(cwd=str(self.cwd))
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -150,12 +155,13 @@ def test_kernel_sees_no_secret(workdir: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_no_network_to_loopback_or_outside(workdir: Path) -> None:
     with loopback_listener(seconds=20) as (port, accepted):
         code = ("import socket, time\n"
-                "for address in [('127.0.0.1', %d), ('8.8.8.8', 53), ('1.1.1.1', 443)]:\n"
+                f"for address in [('127.0.0.1', {port}), ('8.8.8.8', 53), ('1.1.1.1', 443)]:\n"
                 "    start = time.monotonic()\n"
                 "    try:\n"
-                "        socket.create_connection(address, timeout=5); print('CONNECTED', address)\n"
+                "        socket.create_connection(address, timeout=5)\n"
+                "        print('CONNECTED', address)\n"
                 "    except OSError as error:\n"
-                "        print('failed', round(time.monotonic() - start, 1), error.errno)\n" % port)
+                "        print('failed', round(time.monotonic() - start, 1), error.errno)\n")
         with SandboxKernel(workdir) as kernel:
             status, out = kernel.run(code)
     assert status == "ok", out
