@@ -43,6 +43,10 @@ book: setup
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Everything that starts no kernel, grading run, book build or browser (a few minutes).
+test-fast: setup lint
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

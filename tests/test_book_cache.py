@@ -84,7 +84,7 @@ def _records(cache_dir: Path) -> dict[str, object]:
     return {Path(r.uri).name: r.created for r in get_cache(str(cache_dir)).list_cache_records()}
 
 
-@pytest.mark.slow
+@pytest.mark.book
 def test_rebuild_executes_exactly_the_affected_pages(tmp_path):
     book, package = tmp_path / "book", tmp_path / "course_utils"
     book.mkdir()

@@ -20,7 +20,7 @@ from tests.notebook_tools import REPO_ROOT, assignment_ids
 HTML = REPO_ROOT / "_build" / "html"
 SCREENSHOTS = REPO_ROOT / "_build" / "screenshots"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.book, pytest.mark.browser]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -38,6 +38,8 @@ from tests.grading.small_assignment import (
     with_answer,
 )
 
+pytestmark = pytest.mark.grade  # every test here runs `course grade`
+
 CANARY = "CANARY-7f3a-not-for-students"
 """Planted in secret files of the course; must never appear in any output."""
 

@@ -168,7 +168,8 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-@pytest.mark.slow
+@pytest.mark.grade
+@pytest.mark.browser
 def test_report_in_a_browser_matches_grades_csv(graded, browser):
     output, run = graded
     page = output / "grading-report-small.html"

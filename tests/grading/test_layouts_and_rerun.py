@@ -6,6 +6,8 @@ import csv
 import json
 import zipfile
 
+import pytest
+
 from tests.grading.conftest import gradebook_scores, run_course_grade, tree_state
 from tests.grading.small_assignment import (
     POINTS,
@@ -15,6 +17,8 @@ from tests.grading.small_assignment import (
     with_answer,
     write_notebook,
 )
+
+pytestmark = pytest.mark.grade  # every test here runs `course grade`
 
 
 def _raw_rows(course, student):

@@ -13,6 +13,8 @@ import pytest
 from tests.grading.cases import CELL_TIMEOUT, build_cases, write_cases
 from tests.grading.conftest import copy_course, gradebook_scores, run_course_grade
 
+pytestmark = pytest.mark.grade  # every test here runs `course grade`
+
 STUDENTS = ("correct", "partial", "syntax_error", "os_exit")
 
 
