@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_utils.optimizers import NumpyOptimizer, _as_arrays
+from course_utils.optimizer_base import NumpyOptimizer, _as_arrays
 from course_utils.plotting import PALETTE
 
 __all__ = [

@@ -43,6 +43,13 @@ def test_chapter_one_depends_on_its_helpers_only():
     assert "activations.py" not in names
 
 
+def test_dependencies_follow_a_helper_module_into_the_modules_it_imports():
+    # 07 imports the optimizers from `course_utils`; their base class lives in another module.
+    names = {p.name for p in book_cache.page_dependencies(
+        REPO_ROOT / "book" / "07-optimizers.md")}
+    assert {"optimizers.py", "optimizer_base.py", "optimizer_experiments.py"} <= names
+
+
 def test_pages_without_course_utils_have_no_fingerprint(tmp_path):
     page = tmp_path / "plain.md"
     page.write_text(PAGE.format(title="Plain", code="print(1 + 1)"))
