@@ -4,9 +4,11 @@
 kernel, runs `course grade` or nbgrader's autograde, builds a book or drives
 a browser must carry one of the markers in :data:`LANE_MARKERS` (each implies
 ``slow``). While a test that is not slow sets up, runs and tears down,
-``subprocess.Popen`` refuses such a launch (every kernel, in this process or a
-child, starts through ``Popen``), and the test fails even when the code under
-test swallows the error.
+``subprocess.Popen`` refuses such a launch, and the test fails even when the
+code under test swallows the error. A kernel this process starts goes through
+``Popen``; the commands that start kernels in child processes (`course grade`,
+nbgrader autograde, the grading worker, the sandbox launcher) are refused by
+name.
 """
 
 from __future__ import annotations
