@@ -14,7 +14,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup data book test lab release grade bench robustness clean
+.PHONY: setup data book test test-fast lint lab release grade bench robustness clean
 
 # Which Debian packages `course setup` makes sure of: the targets below set it.
 SETUP_FOR ?= test
@@ -40,8 +40,15 @@ book: setup
 	$(BIN)/course book
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything that starts no kernel, grading run, book build or browser (a few minutes).
+test-fast: setup lint
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 lab: setup
 	$(BIN)/jupyter lab exercises/

@@ -13,7 +13,7 @@ and Newton's method, each a few lines.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -166,15 +166,15 @@ def solve_selu_parameters(tol: float = 1e-14, max_iter: int = 50) -> tuple[float
     """
     E = gaussian_expectation
     x = np.array([1.0, 1.0])  # (alpha, scale)
+    neg = lambda z: np.where(z > 0, 0.0, np.expm1(np.minimum(z, 0.0)))  # noqa: E731
     for _ in range(max_iter):
         alpha, scale = x
-        neg = lambda z: np.where(z > 0, 0.0, np.expm1(np.minimum(z, 0.0)))  # noqa: E731
-        e1 = E(lambda z: elu(z, alpha))
-        e2 = E(lambda z: elu(z, alpha) ** 2)
+        e1 = E(lambda z, alpha=alpha: elu(z, alpha))
+        e2 = E(lambda z, alpha=alpha: elu(z, alpha) ** 2)
         residual = np.array([scale * e1, scale**2 * e2 - 1.0])
         jacobian = np.array([
             [scale * E(neg), e1],
-            [2 * scale**2 * E(lambda z: elu(z, alpha) * neg(z)), 2 * scale * e2],
+            [2 * scale**2 * E(lambda z, alpha=alpha: elu(z, alpha) * neg(z)), 2 * scale * e2],
         ])
         step = np.linalg.solve(jacobian, residual)
         x = x - step

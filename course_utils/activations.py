@@ -17,7 +17,7 @@ dead-unit counter are in :mod:`course_utils.activation_layers`.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+
 import keras
 import numpy as np
 

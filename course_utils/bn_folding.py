@@ -70,7 +70,8 @@ def bn_affine(gamma, beta, mean, variance, epsilon: float = 1e-3
 def _kernel_and_bias(kernel, bias) -> tuple[np.ndarray, np.ndarray]:
     kernel = np.array(kernel, dtype=np.float64)
     if kernel.ndim != 2:
-        raise ValueError(f"Expected a 2D Dense kernel (inputs, units). Received: shape={kernel.shape}")
+        raise ValueError(
+            f"Expected a 2D Dense kernel (inputs, units). Received: shape={kernel.shape}")
     bias = np.zeros(kernel.shape[1]) if bias is None else _vector("bias", bias, kernel.shape[1])
     return kernel, bias
 
@@ -192,7 +193,8 @@ def fold_batch_norm(model: keras.Sequential, *, merge_activations: bool = True
         if isinstance(layer, keras.layers.BatchNormalization):
             _check_feature_axis(layer)
             if not isinstance(following, keras.layers.Dense):
-                before = f"after {type(layers[i - 1]).__name__} {layers[i - 1].name!r}" if i else "first"
+                before = (f"after {type(layers[i - 1]).__name__} {layers[i - 1].name!r}"
+                          if i else "first")
                 after = (f"followed by {type(following).__name__} {following.name!r}"
                          if following is not None else "the last layer")
                 raise BatchNormFoldingError(

@@ -24,9 +24,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Iterable
 
 __all__ = ["PageExecution", "execute_uncached_pages", "default_jobs"]
 
@@ -115,10 +115,10 @@ def execute_uncached_pages(pages: Iterable[Path], cache_dir: Path, *, jobs: int 
     Raises:
         ValueError: if ``jobs`` is less than 1.
     """
+    import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from myst_nb.core.read import is_myst_markdown_notebook
-    import nbformat
 
     jobs = default_jobs() if jobs is None else jobs
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:

@@ -127,7 +127,7 @@ def check_claim(name: str, value: float, *, above: float | None = None,
     return claim
 
 
-def check_difference(name: str, difference: "PairedDifference", *, k: float = 2.0) -> Claim:
+def check_difference(name: str, difference: PairedDifference, *, k: float = 2.0) -> Claim:
     """Checks that ``difference.a`` beats ``difference.b`` clearly.
 
     "Clearly" means the mean paired difference exceeds ``k`` standard errors
@@ -151,7 +151,7 @@ def check_difference(name: str, difference: "PairedDifference", *, k: float = 2.
     return claim
 
 
-def describe_difference(difference: "PairedDifference", *, unit: str = "",
+def describe_difference(difference: PairedDifference, *, unit: str = "",
                         digits: int = 3, k: float = 2.0, percent: bool = False) -> str:
     """Words for a paired difference that are true whatever the seeds gave.
 
@@ -170,6 +170,7 @@ def describe_difference(difference: "PairedDifference", *, unit: str = "",
     if difference.n > 1 and difference.is_clear(k):
         leader, gap = (difference.a, difference.mean) if difference.mean > 0 \
             else (difference.b, -difference.mean)
-        return f"{leader} is ahead by {fmt(gap)} ± {se} (one standard error over {difference.n} seeds)"
+        return (f"{leader} is ahead by {fmt(gap)} ± {se} "
+                f"(one standard error over {difference.n} seeds)")
     return (f"no clear difference ({difference.a} − {difference.b} = "
             f"{fmt(difference.mean, signed=True)} ± {se} over {difference.n} seeds)")

@@ -16,13 +16,50 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "EXTRAS", "MissingExtraError", "require_extra"]
+
+# The modules each optional part of the package imports, by the extra that installs them
+# (pyproject.toml's [project.optional-dependencies]). A student's plain install has none.
+EXTRAS = {
+    "grading": ("nbgrader", "nbclient", "nbformat", "ipykernel"),
+    "book": ("jupyter_book", "jupyter_cache", "yaml", "mathjax"),
+}
+
+
+class MissingExtraError(RuntimeError):
+    """An instructor or book command runs where its extra is not installed."""
+
+
+def require_extra(extra: str, modules: tuple[str, ...] | None = None) -> None:
+    """Checks that the modules of an extra can be imported.
+
+    Args:
+        extra: A key of :data:`EXTRAS`.
+        modules: The modules to check; all of the extra's by default.
+
+    Raises:
+        MissingExtraError: naming the missing modules and the pip command
+            that installs the extra.
+    """
+    missing = []
+    for module in modules or EXTRAS[extra]:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise MissingExtraError(
+            f"this command needs the {extra!r} extra of course-utils, and "
+            f"{', '.join(missing)} cannot be imported here. Install it with: "
+            f'pip install "course-utils[{extra}]" (in the course repository: make setup).'
+        )
 
 
 def _course_root(path: str | None) -> Path:
@@ -36,6 +73,7 @@ def _course_root(path: str | None) -> Path:
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
+    require_extra("grading", ("nbgrader",))
     from course_utils.grading.release import release
 
     root = _course_root(args.course_root)
@@ -78,6 +116,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_setup_cell(args: argparse.Namespace) -> int:
+    require_extra("book", ("yaml",))
     from course_utils import setup_cell
 
     root = _course_root(args.course_root)
@@ -166,6 +205,7 @@ def _execution_timeout(root: Path) -> int:
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
+    require_extra("book")
     from course_utils import book_cache
 
     root = _course_root(args.course_root)
@@ -205,12 +245,16 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
+    require_extra("grading")
+    if args.dask:
+        require_extra("grading", ("distributed",))
     from course_utils.grading import command
 
     return command.run(args)
 
 
 def _cmd_similarity(args: argparse.Namespace) -> int:
+    require_extra("grading", ("copydetect",))
     from course_utils.grading import similarity
 
     return similarity.run(args, _course_root(args.course_root))
@@ -258,13 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="extra arguments for `jupyter-book build`")
     book.set_defaults(func=_cmd_book)
 
+    # The options are defined without nbgrader: without the grading extra,
+    # `course grade ...` says which extra to install (not "unrecognized arguments").
+    from course_utils.grading import grade_options
+
     grade = sub.add_parser("grade", help="autograde a batch of submissions")
-    try:
-        from course_utils.grading import command
-    except ImportError:
-        command = None
-    if command is not None:
-        command.add_arguments(grade)
+    grade_options.add_arguments(grade)
     grade.set_defaults(func=_cmd_grade)
 
     from course_utils.grading import lms_export, similarity

@@ -17,7 +17,7 @@ after the optimizer's clipping.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 import matplotlib.pyplot as plt

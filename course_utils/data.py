@@ -19,8 +19,8 @@ import dataclasses
 import functools
 import gzip
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -231,7 +231,7 @@ def _load_raw_cached(sources: tuple[str, ...], env_folder: str | None):
         if source == "keras":
             try:
                 return _read_with_keras(), "keras.datasets.fashion_mnist"
-            except Exception as error:  # download or cache failure
+            except Exception as error:  # noqa: BLE001 (download or cache failure)
                 tried.append(
                     f"keras.datasets.fashion_mnist.load_data(): "
                     f"{type(error).__name__}: {error}"

@@ -8,7 +8,7 @@ each layer's weight gradient, on one batch or recorded during training.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import keras
 import matplotlib.pyplot as plt
@@ -56,7 +56,7 @@ def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
     if not layers:
         raise ValueError(
             "Expected a model with at least one layer that has a kernel (Dense, "
-            f"Conv...). Received a model with layers {[l.name for l in model.layers]}."
+            f"Conv...). Received a model with layers {[layer.name for layer in model.layers]}."
         )
     return layers
 

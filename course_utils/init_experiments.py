@@ -9,7 +9,7 @@ standard deviation of every layer's activations is recorded.
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np

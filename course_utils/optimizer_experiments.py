@@ -12,12 +12,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-from typing import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_utils.optimizers import NumpyOptimizer, _as_arrays
+from course_utils.optimizer_base import NumpyOptimizer, _as_arrays
 from course_utils.plotting import PALETTE
 
 __all__ = [
@@ -268,10 +268,10 @@ class _EpochClock:
         import keras
 
         class Clock(keras.callbacks.Callback):
-            def on_epoch_begin(inner, epoch, logs=None):  # noqa: N805
+            def on_epoch_begin(inner, epoch, logs=None):  # `inner`: self is the outer object
                 inner.start = time.perf_counter()
 
-            def on_epoch_end(inner, epoch, logs=None):  # noqa: N805
+            def on_epoch_end(inner, epoch, logs=None):  # `inner`: self is the outer object
                 self.seconds.append(time.perf_counter() - inner.start)
 
         self.seconds: list[float] = []

@@ -14,15 +14,16 @@ the unit tests check this for every class. Where Keras departs from the
 textbook form of a rule, the class docstring says how.
 
 The module needs only NumPy; Keras is imported when ``to_keras`` is called.
-The Keras reference runs are in :mod:`course_utils.optimizer_experiments`.
+The base class with the shared state handling and input checks is in
+:mod:`course_utils.optimizer_base` (re-exported here); the Keras reference
+runs are in :mod:`course_utils.optimizer_experiments`.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import numpy as np
+
+from course_utils.optimizer_base import NumpyOptimizer, check_number
 
 __all__ = [
     "NumpyOptimizer",
@@ -38,132 +39,6 @@ __all__ = [
     "OPTIMIZER_CLASSES",
     "make_optimizer",
 ]
-
-
-def _check_number(name: str, value: Any, low: float, high: float = math.inf, *,
-                  low_inclusive: bool = True, high_inclusive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r} "
-                        f"of type {type(value).__name__}")
-    value = float(value)
-    above = value >= low if low_inclusive else value > low
-    below = value <= high if high_inclusive else value < high
-    if not (math.isfinite(value) and above and below):
-        interval = (("[" if low_inclusive else "(") + f"{low:g}, {high:g}"
-                    + ("]" if high_inclusive else ")"))
-        raise ValueError(f"`{name}` must be in {interval}. Received: {name}={value!r}")
-    return value
-
-
-def _as_arrays(name: str, values: Any) -> list[np.ndarray]:
-    if isinstance(values, (str, bytes, dict)) or not isinstance(values, (list, tuple)):
-        raise TypeError(f"`{name}` must be a list or tuple of arrays (or one NumPy "
-                        f"array). Received: a {type(values).__name__}")
-    arrays = []
-    for i, value in enumerate(values):
-        try:
-            array = np.array(value, dtype=np.float64)  # always a copy
-        except (TypeError, ValueError):
-            raise TypeError(f"`{name}[{i}]` must be a numeric array. Received: a "
-                            f"{type(value).__name__}") from None
-        arrays.append(array)
-    return arrays
-
-
-class NumpyOptimizer:
-    """Base class: state handling and input checks shared by all optimizers.
-
-    Subclasses set ``slot_names`` (the per-parameter state) and implement
-    ``_update(i, theta, g, t)``, which returns the new value of parameter
-    ``i`` at step ``t`` (1 for the first step) and updates ``self.slots``.
-
-    Attributes:
-        learning_rate: the step size :math:`\\eta`.
-        iterations: the number of steps taken so far.
-        slots: slot name -> list of arrays, one per parameter (empty before
-            the first step).
-    """
-
-    slot_names: tuple[str, ...] = ()
-    keras_name = ""
-
-    def __init__(self, learning_rate: float):
-        self.learning_rate = _check_number("learning_rate", learning_rate, 0.0,
-                                           low_inclusive=False)
-        self.reset()
-
-    def reset(self) -> None:
-        """Forgets the state: the next ``step`` starts from scratch."""
-        self.iterations = 0
-        self.slots: dict[str, list[np.ndarray]] = {}
-        self._shapes: tuple[tuple[int, ...], ...] | None = None
-
-    def _initial_slot(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        return np.zeros(shape)
-
-    def _begin_step(self, t: int) -> None:
-        """Hook run once per step before the parameters are updated."""
-
-    def _update(self, i: int, theta: np.ndarray, g: np.ndarray, t: int) -> np.ndarray:
-        raise NotImplementedError
-
-    def step(self, params, grads):
-        """Takes one optimization step.
-
-        Args:
-            params: a list or tuple of arrays (the parameters), or one array.
-            grads: the gradients, with the same structure and shapes.
-
-        Returns:
-            The updated parameters as new float64 arrays: a list, or one
-            array if ``params`` was one array. The inputs are not modified.
-
-        Raises:
-            TypeError: if the inputs are not arrays or lists of arrays.
-            ValueError: if the shapes of ``grads`` and ``params`` differ, or
-                differ from those of the first step (call ``reset()`` first).
-        """
-        single = isinstance(params, np.ndarray)
-        if single != isinstance(grads, np.ndarray):
-            raise TypeError("`params` and `grads` must both be arrays or both be "
-                            f"lists. Received: {type(params).__name__} and "
-                            f"{type(grads).__name__}")
-        params = _as_arrays("params", [params] if single else params)
-        grads = _as_arrays("grads", [grads] if single else grads)
-        shapes = tuple(p.shape for p in params)
-        grad_shapes = tuple(g.shape for g in grads)
-        if shapes != grad_shapes:
-            raise ValueError("Expected one gradient per parameter with the same "
-                             f"shape. Received: parameter shapes {list(shapes)}, "
-                             f"gradient shapes {list(grad_shapes)}")
-        if self._shapes is None:
-            self._shapes = shapes
-            self.slots = {name: [self._initial_slot(name, s) for s in shapes]
-                          for name in self.slot_names}
-        elif shapes != self._shapes:
-            raise ValueError(f"This optimizer was built for parameter shapes "
-                             f"{list(self._shapes)}. Received: {list(shapes)}. "
-                             "Call reset() before using it on other parameters.")
-        t = self.iterations + 1
-        self._begin_step(t)
-        new = [self._update(i, p, g, t) for i, (p, g) in enumerate(zip(params, grads))]
-        self.iterations = t
-        return new[0] if single else new
-
-    def get_config(self) -> dict[str, float]:
-        """The hyperparameters, as keyword arguments of the Keras class."""
-        return {"learning_rate": self.learning_rate}
-
-    def to_keras(self):
-        """A fresh ``keras.optimizers`` instance with the same hyperparameters."""
-        import keras
-
-        return getattr(keras.optimizers, self.keras_name)(**self.get_config())
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                         for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class GradientDescentOptimizer(NumpyOptimizer):
@@ -192,7 +67,7 @@ class MomentumOptimizer(NumpyOptimizer):
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9):
         super().__init__(learning_rate)
-        self.momentum = _check_number("momentum", momentum, 0.0, 1.0)
+        self.momentum = check_number("momentum", momentum, 0.0, 1.0)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum}
@@ -244,9 +119,9 @@ class AdaGradOptimizer(NumpyOptimizer):
     def __init__(self, learning_rate: float = 0.001,
                  initial_accumulator_value: float = 0.1, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.initial_accumulator_value = _check_number(
+        self.initial_accumulator_value = check_number(
             "initial_accumulator_value", initial_accumulator_value, 0.0)
-        self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self.epsilon = check_number("epsilon", epsilon, 0.0)
 
     def get_config(self):
         return {**super().get_config(),
@@ -275,8 +150,8 @@ class RMSPropOptimizer(NumpyOptimizer):
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.9,
                  epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.rho = _check_number("rho", rho, 0.0, 1.0)
-        self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self.rho = check_number("rho", rho, 0.0, 1.0)
+        self.epsilon = check_number("epsilon", epsilon, 0.0)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -304,9 +179,9 @@ class AdamOptimizer(NumpyOptimizer):
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.beta_1 = _check_number("beta_1", beta_1, 0.0, 1.0)
-        self.beta_2 = _check_number("beta_2", beta_2, 0.0, 1.0)
-        self.epsilon = _check_number("epsilon", epsilon, 0.0)
+        self.beta_1 = check_number("beta_1", beta_1, 0.0, 1.0)
+        self.beta_2 = check_number("beta_2", beta_2, 0.0, 1.0)
+        self.epsilon = check_number("epsilon", epsilon, 0.0)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1,
@@ -390,7 +265,7 @@ class AdamWOptimizer(AdamOptimizer):
     def __init__(self, learning_rate: float = 0.001, weight_decay: float = 0.004,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7):
         super().__init__(learning_rate, beta_1, beta_2, epsilon)
-        self.weight_decay = _check_number("weight_decay", weight_decay, 0.0)
+        self.weight_decay = check_number("weight_decay", weight_decay, 0.0)
 
     def get_config(self):
         return {**super().get_config(), "weight_decay": self.weight_decay}

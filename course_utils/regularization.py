@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import keras
 import numpy as np
@@ -73,7 +73,7 @@ class MCPrediction:
     std: np.ndarray
 
     @classmethod
-    def from_samples(cls, samples: np.ndarray) -> "MCPrediction":
+    def from_samples(cls, samples: np.ndarray) -> MCPrediction:
         samples = np.asarray(samples)
         # Statistics in float64: identical samples then have a std of exactly 0.
         return cls(samples=samples, mean=samples.mean(axis=0, dtype=np.float64),

@@ -13,7 +13,7 @@ training step is traced).
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 import matplotlib.pyplot as plt

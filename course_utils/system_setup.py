@@ -27,11 +27,10 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-__all__ = ["Package", "PACKAGES", "TARGETS", "missing_packages", "apt_prefix", "apt_install", "ensure",
-           "main"]
+__all__ = ["Package", "PACKAGES", "TARGETS", "missing_packages", "apt_prefix", "apt_install",
+           "ensure", "main"]
 
 
 @dataclasses.dataclass(frozen=True)

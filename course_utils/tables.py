@@ -9,7 +9,8 @@ text stays text.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["markdown_table", "show_table"]
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fast_lane import LANE_MARKERS, forbid_heavy_launches
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 _CACHE = Path(tempfile.gettempdir()) / "course-test-home"
@@ -45,3 +47,33 @@ def build_log() -> str:
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"the book build failed:\n{log[-6000:]}"
     return log
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked kernel, grade, book or browser is slow: `make test-fast` leaves it out."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in LANE_MARKERS):
+            item.add_marker(pytest.mark.slow)
+
+
+def _fast_lane_guard(item: pytest.Item):
+    """Outside the slow lane, starting a kernel, grading run, book build or browser fails."""
+    if item.get_closest_marker("slow") is not None:
+        return (yield)
+    with forbid_heavy_launches(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    return (yield from _fast_lane_guard(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    return (yield from _fast_lane_guard(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    return (yield from _fast_lane_guard(item))

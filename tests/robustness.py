@@ -22,8 +22,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from course_utils.book_execution import default_jobs  # noqa: E402
-from tests.notebook_tools import REPO_ROOT, book_pages, run_page  # noqa: E402
+from course_utils.book_execution import default_jobs
+from tests.notebook_tools import REPO_ROOT, book_pages, run_page
 
 
 def _read_claims(path: Path) -> list[dict]:

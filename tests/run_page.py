@@ -12,7 +12,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from tests.notebook_tools import run_page  # noqa: E402
+from tests.notebook_tools import run_page
 
 
 def main(paths: list[str]) -> int:

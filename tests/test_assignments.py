@@ -17,6 +17,7 @@ EXPECTED_IDS = [
     "ch01_unstable_gradients", "ch02_initialization", "ch03_activations",
     "ch04_batch_norm", "ch05_gradient_clipping", "ch06_transfer_learning",
     "ch07_optimizers", "ch08_lr_schedules", "ch09_regularization",
+    "ch10_practical_guidelines",
 ]
 
 
@@ -41,11 +42,29 @@ def _hidden_and_solution_lines(source_notebook: Path) -> list[str]:
     return [line for line in lines if line not in visible]
 
 
+def _id_problems(ids: list[str]) -> list[str]:
+    """What is wrong with the assignment ids found in solutions/ (empty if nothing)."""
+    problems = []
+    unknown = sorted(set(ids) - set(EXPECTED_IDS))
+    if unknown:
+        problems.append(f"assignment ids are gradebook keys; unknown: {unknown}")
+    missing = sorted(set(EXPECTED_IDS) - set(ids))
+    if missing:
+        problems.append(f"expected assignments missing from solutions/: {missing}")
+    return problems
+
+
 def test_every_assignment_id_is_known_and_none_is_missing():
-    unknown = sorted(set(IDS) - set(EXPECTED_IDS) - {"ch10_practical_guidelines"})
-    assert not unknown, f"assignment ids are gradebook keys; unknown: {unknown}"
-    missing = sorted(set(EXPECTED_IDS) - set(IDS))
-    assert not missing, f"expected assignments missing from solutions/: {missing}"
+    assert not _id_problems(IDS), _id_problems(IDS)
+
+
+def test_a_missing_or_unknown_assignment_is_caught():
+    # The parametrised tests below vanish with their assignment: this check must not.
+    assert _id_problems([]) == [f"expected assignments missing from solutions/: {EXPECTED_IDS}"]
+    assert _id_problems(EXPECTED_IDS[1:]) == [
+        f"expected assignments missing from solutions/: {EXPECTED_IDS[:1]}"]
+    assert _id_problems([*EXPECTED_IDS, "ch11_new"]) == [
+        "assignment ids are gradebook keys; unknown: ['ch11_new']"]
 
 
 @pytest.mark.parametrize("assignment", IDS)

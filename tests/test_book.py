@@ -13,7 +13,7 @@ from tests.notebook_tools import REPO_ROOT, assignment_ids, book_pages
 from tests.test_assignments import _hidden_and_solution_lines
 
 HTML = REPO_ROOT / "_build" / "html"
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.book
 
 
 def test_build_has_no_warnings(build_log):

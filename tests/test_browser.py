@@ -20,7 +20,7 @@ from tests.notebook_tools import REPO_ROOT, assignment_ids
 HTML = REPO_ROOT / "_build" / "html"
 SCREENSHOTS = REPO_ROOT / "_build" / "screenshots"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.book, pytest.mark.browser]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -86,7 +86,7 @@ def test_every_page_loads_cleanly_with_figures_math_and_screenshot(build_log, si
         if has_math:
             try:
                 _wait_for(browser, "return document.querySelectorAll('mjx-container').length > 0")
-            except Exception:
+            except Exception:  # noqa: BLE001 (any failure to wait is a finding)
                 problems.append(f"{page}: math did not render (no MathJax output)")
             text = browser.execute_script("return document.body.innerText")
             if "$$" in text:

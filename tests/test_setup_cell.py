@@ -68,7 +68,8 @@ def test_cell_installs_course_utils_into_a_fresh_environment(tmp_path):
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = str(venv / "bin" / "python")
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = subprocess.run([python, "-c", purelib],
                           capture_output=True, text=True, check=True).stdout.strip()
     # numpy, TensorFlow and friends come from the project's environment, through a
     # plain path entry (its .pth files, the editable course_utils among them, are
@@ -105,4 +106,5 @@ def test_every_page_and_notebook_carries_the_current_cell():
         released = json.loads((REPO_ROOT / "exercises" / assignment / f"{assignment}.ipynb")
                               .read_text())
         codes = ["".join(c["source"]) for c in released["cells"] if c["cell_type"] == "code"]
-        assert codes[0] == code, f"{assignment}: the release's first code cell is not the set-up cell"
+        assert codes[0] == code, (
+            f"{assignment}: the release's first code cell is not the set-up cell")

@@ -19,59 +19,20 @@ from pathlib import Path
 
 from course_utils.grading import ingest, merge
 from course_utils.grading.execution import Progress, run_jobs
+from course_utils.grading.grade_options import add_arguments, limits_from_args
 from course_utils.grading.job import PHASES, GradeJob, GradeResult, Status
-from course_utils.grading.report import Row, State, format_table, submission_digest, \
-    write_grades_csv
+from course_utils.grading.report import (
+    Row,
+    State,
+    format_table,
+    submission_digest,
+    write_grades_csv,
+)
 from course_utils.grading.template import build_template, nbgrader_env
 
 __all__ = ["add_arguments", "run"]
 
 STATE_FILE = ".course-grade-state.json"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the ``grade`` subcommand's arguments to ``parser``."""
-    parser.add_argument("assignment", help="the assignment id (a folder in solutions/)")
-    parser.add_argument("submissions", help="nbgrader's submitted/ folder (or the course "
-                        "folder holding it), a folder of <student>.ipynb files, or an LMS .zip")
-    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
-                        help="submissions graded at once (default: the number of cores)")
-    parser.add_argument("--dask", metavar="ADDRESS", default=None,
-                        help="grade on this dask.distributed scheduler (tcp://host:8786)")
-    parser.add_argument("--no-sandbox", action="store_true",
-                        help="run student code without the bubblewrap sandbox (unsafe)")
-    parser.add_argument("--fresh-grader", action="store_true",
-                        help="start a new nbgrader process per submission instead of reusing "
-                        "long-lived grader processes (slower; each submission gets its own "
-                        "kernel and sandbox either way)")
-    parser.add_argument("--force", action="store_true",
-                        help="regrade every submission, not only new or changed ones")
-    parser.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
-                        help="time limit per cell (default: nbgrader_config.py's)")
-    parser.add_argument("--memory-mb", type=int, default=None,
-                        help="memory limit per submission's kernel")
-    parser.add_argument("--max-processes", type=int, default=None,
-                        help="process/thread limit per kernel (sandbox only)")
-    parser.add_argument("--file-size-mb", type=int, default=None,
-                        help="largest file a kernel may write")
-    parser.add_argument("--wall-seconds", type=int, default=None,
-                        help="time limit of a submission's kernel "
-                        "(nbgrader itself gets 120 s more)")
-    parser.add_argument("--output", default=None, metavar="DIR",
-                        help="where grades.csv, the report and feedback/ go "
-                        "(default: the course folder)")
-
-
-def _limits(args: argparse.Namespace):
-    from course_utils.grading.sandbox import Limits
-
-    defaults = Limits()
-    return Limits(
-        memory_mb=args.memory_mb or defaults.memory_mb,
-        processes=args.max_processes or defaults.processes,
-        file_size_mb=args.file_size_mb or defaults.file_size_mb,
-        wall_seconds=args.wall_seconds or defaults.wall_seconds,
-    )
 
 
 def _course_root(args: argparse.Namespace) -> Path:
@@ -135,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         print("course grade: WARNING: --no-sandbox: student code runs unconfined, as you, "
               "and can read the hidden tests and the gradebook. Use only for trusted code.",
               file=sys.stderr)
-    limits = _limits(args)
+    limits = limits_from_args(args)
     # nbgrader's Gradebook runs `alembic` from PATH when it creates a database.
     os.environ["PATH"] = nbgrader_env()["PATH"]
     batch_lap("setup")

@@ -93,7 +93,7 @@ class GradeJob:
     wall_seconds: int = 900
     overhead_seconds: int = 120
     sandbox: bool = True
-    limits: "Limits | None" = None
+    limits: Limits | None = None
     python: str | None = None
     reuse_grader: bool = True
 
@@ -204,7 +204,7 @@ def _apply_env(changes: dict[str, str | None]) -> dict[str, str]:
     return env
 
 
-def _rlimits(limits: "Limits | None"):
+def _rlimits(limits: Limits | None):
     """A function that sets memory and file-size rlimits on a process (no sandbox).
 
     The limits are set on the nbgrader process right after it starts (with

@@ -60,7 +60,7 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 class ResilientExecute(Execute):
     """nbgrader's ``Execute``, which survives the death of the kernel."""
 
-    def preprocess(self, nb, resources=None, km=None):  # noqa: D102 (see Execute)
+    def preprocess(self, nb, resources=None, km=None):  # documented in Execute
         self._dead_in, self._how = None, "died"
         mark("kernel_start")
         try:
@@ -68,7 +68,7 @@ class ResilientExecute(Execute):
         finally:
             mark("cells_done")
 
-    def preprocess_cell(self, cell, resources, index):  # noqa: D102 (see Execute)
+    def preprocess_cell(self, cell, resources, index):  # documented in Execute
         mark("cells_start")
         if self._dead_in is not None:
             if cell.cell_type == "code":

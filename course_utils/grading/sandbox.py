@@ -48,6 +48,7 @@ from pathlib import Path
 
 __all__ = [
     "BWRAP_ENV_VAR",
+    "LIMIT_MINIMUMS",
     "Limits",
     "SandboxUnavailable",
     "SandboxedKernel",
@@ -78,6 +79,10 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create a sandbox on this machine."""
 
 
+# The smallest value each limit accepts (`course grade` checks its options against these).
+LIMIT_MINIMUMS = {"memory_mb": 64, "processes": 8, "file_size_mb": 1, "wall_seconds": 1}
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one sandboxed kernel.
@@ -99,8 +104,7 @@ class Limits:
     wall_seconds: int = 900
 
     def __post_init__(self) -> None:
-        for name, minimum in (("memory_mb", 64), ("processes", 8),
-                              ("file_size_mb", 1), ("wall_seconds", 1)):
+        for name, minimum in LIMIT_MINIMUMS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ValueError(

@@ -30,7 +30,7 @@ from course_utils.grading.nbgrader_driver import LOG_FILE, REPLY_PREFIX
 __all__ = ["Worker", "run_in_worker", "shutdown"]
 
 _LOCK = threading.Lock()
-_IDLE: dict[str, list["Worker"]] = {}
+_IDLE: dict[str, list[Worker]] = {}
 
 
 class Worker:

@@ -21,8 +21,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from tests.benchmarks import grading_throughput, measures, speedups  # noqa: E402
-from tests.notebook_tools import REPO_ROOT, assignment_ids  # noqa: E402
+from tests.benchmarks import grading_throughput, measures, speedups
+from tests.notebook_tools import REPO_ROOT, assignment_ids
 
 GRADING_MODES = ["nbgrader", "jobs1", "jobs2", "dask"]
 BUDGETS = {  # seconds, from COURSE_DESIGN.md
@@ -106,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
                                  BUDGETS["book chapter, cold"]))
     for assignment in args.only or assignment_ids():
         print(f"bench: {assignment} ...", flush=True)
-        median, _ = measures.median_of(args.repeat, lambda: measures.solution_run(assignment))
+        median, _ = measures.median_of(args.repeat, lambda a=assignment: measures.solution_run(a))
         rows.append(_row(f"{assignment}: solution notebook", median,
                          BUDGETS["solution notebook"]))
-        median, _ = measures.median_of(args.repeat, lambda: measures.autograde_one(assignment))
+        median, _ = measures.median_of(args.repeat, lambda a=assignment: measures.autograde_one(a))
         rows.append(_row(f"{assignment}: autograde one submission", median,
                          BUDGETS["autograde one submission"]))
     for name, measure in speedups.SPEEDUPS.items():

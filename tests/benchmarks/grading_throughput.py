@@ -31,9 +31,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.grading.small_assignment import (SOLUTIONS, make_small_course, release_notebook,
-                                            solution_notebook, with_answer, write_notebook)
 from tests.grading.dask_recipe import dask_cluster
+from tests.grading.small_assignment import (
+    SOLUTIONS,
+    make_small_course,
+    release_notebook,
+    solution_notebook,
+    with_answer,
+    write_notebook,
+)
 from tests.notebook_tools import REPO_ROOT
 
 BIN = Path(sys.executable).parent

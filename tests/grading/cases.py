@@ -14,8 +14,13 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.grading.small_assignment import (POINTS, SOLUTIONS, release_notebook,
-                                            solution_notebook, with_answer)
+from tests.grading.small_assignment import (
+    POINTS,
+    SOLUTIONS,
+    release_notebook,
+    solution_notebook,
+    with_answer,
+)
 
 MEMORY_MB = 2048
 """The memory limit the batch runs with (``--memory-mb``)."""

@@ -19,8 +19,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["dask_commands", "dask_cluster"]
 
@@ -51,12 +51,14 @@ def dask_cluster(base: Path, n_workers: int = 2, timeout: float = 60) -> Iterato
     address = f"tcp://127.0.0.1:{port}"
     folders = [Path(base) / f"worker{i}" for i in range(n_workers)]
     processes: list[subprocess.Popen] = []
+    logs = []
     try:
         for name, command in zip(["scheduler", *(f.name for f in folders)],
                                  dask_commands(port, folders)):
             cwd = Path(base) / f"{name}-cwd"
             cwd.mkdir(parents=True, exist_ok=True)
-            log = open(Path(base) / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+            logs.append(open(Path(base) / f"{name}.log", "wb"))  # closed below
+            log = logs[-1]
             processes.append(subprocess.Popen(command, cwd=cwd, stdout=log,
                                               stderr=subprocess.STDOUT))
         from distributed import Client
@@ -77,3 +79,5 @@ def dask_cluster(base: Path, n_workers: int = 2, timeout: float = 60) -> Iterato
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for log in logs:
+            log.close()

@@ -17,8 +17,6 @@ from tests.grading.answer_bank import build_batch, graded_cells
 from tests.grading.conftest import run_course_grade
 from tests.notebook_tools import REPO_ROOT, assignment_ids
 
-pytestmark = pytest.mark.slow
-
 # Assignments that grade a training run against a time budget are graded one
 # submission at a time, as an instructor should grade them (README): two
 # kernels sharing two cores would each train for half the epochs.
@@ -35,6 +33,7 @@ def test_every_assignment_has_a_bank():
     assert not missing, f"no answer bank for {missing} (tests/grading/answer_bank/<id>.py)"
 
 
+@pytest.mark.grade
 @pytest.mark.parametrize("assignment", assignment_ids())
 def test_bank_grades_as_expected_through_course_grade(assignment, tmp_path):
     course = tmp_path / "course"

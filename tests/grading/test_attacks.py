@@ -21,10 +21,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.grading.conftest import (copy_course, gradebook_scores, loopback_listener,
-                                    run_course_grade, tree_state)
-from tests.grading.small_assignment import (HIDDEN_MARKER, MAX_SCORE, POINTS, SOLUTIONS,
-                                            release_notebook, solution_notebook, with_answer)
+from tests.grading.conftest import (
+    copy_course,
+    gradebook_scores,
+    loopback_listener,
+    run_course_grade,
+    tree_state,
+)
+from tests.grading.small_assignment import (
+    HIDDEN_MARKER,
+    MAX_SCORE,
+    POINTS,
+    SOLUTIONS,
+    release_notebook,
+    solution_notebook,
+    with_answer,
+)
+
+pytestmark = pytest.mark.grade  # every test here runs `course grade`
 
 CANARY = "CANARY-7f3a-not-for-students"
 """Planted in secret files of the course; must never appear in any output."""

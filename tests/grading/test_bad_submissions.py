@@ -15,9 +15,10 @@ import re
 import pytest
 
 from tests.grading.cases import CELL_TIMEOUT, MEMORY_MB, build_cases, write_cases
-from tests.grading.conftest import (copy_course, gradebook_scores, run_course_grade,
-                                    tree_state)
+from tests.grading.conftest import copy_course, gradebook_scores, run_course_grade, tree_state
 from tests.grading.small_assignment import MAX_SCORE, hidden_test_lines, solution_notebook
+
+pytestmark = pytest.mark.grade  # every test here runs `course grade`
 
 CASES_PLACEHOLDER = [
     "correct", "blank", "partial", "syntax_error", "import_error", "infinite_loop",

@@ -17,8 +17,13 @@ import pytest
 
 from course_utils.grading.class_report import build_html, collect_failures, failure_reasons
 from tests.grading.conftest import run_course_grade
-from tests.grading.small_assignment import (SOLUTIONS, release_notebook, solution_notebook,
-                                            with_answer, write_notebook)
+from tests.grading.small_assignment import (
+    SOLUTIONS,
+    release_notebook,
+    solution_notebook,
+    with_answer,
+    write_notebook,
+)
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -163,7 +168,8 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-@pytest.mark.slow
+@pytest.mark.grade
+@pytest.mark.browser
 def test_report_in_a_browser_matches_grades_csv(graded, browser):
     output, run = graded
     page = output / "grading-report-small.html"

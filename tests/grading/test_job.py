@@ -24,6 +24,7 @@ def test_template_knows_the_assignment(template):
                                          for line in template.hidden_lines)
 
 
+@pytest.mark.kernel
 def test_wall_time_limit_stops_the_whole_submission(template, small_course_template):
     looping = with_answer(solution_notebook(small_course_template), 1, "while True:\n    pass")
     job = GradeJob(template, "looper", {"small.ipynb": json.dumps(looping).encode()}, "test",

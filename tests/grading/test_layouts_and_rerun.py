@@ -6,9 +6,19 @@ import csv
 import json
 import zipfile
 
+import pytest
+
 from tests.grading.conftest import gradebook_scores, run_course_grade, tree_state
-from tests.grading.small_assignment import (POINTS, SOLUTIONS, release_notebook,
-                                            solution_notebook, with_answer, write_notebook)
+from tests.grading.small_assignment import (
+    POINTS,
+    SOLUTIONS,
+    release_notebook,
+    solution_notebook,
+    with_answer,
+    write_notebook,
+)
+
+pytestmark = pytest.mark.grade  # every test here runs `course grade`
 
 
 def _raw_rows(course, student):

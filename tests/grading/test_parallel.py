@@ -14,6 +14,8 @@ from tests.grading.cases import CELL_TIMEOUT, build_cases, write_cases
 from tests.grading.conftest import copy_course, gradebook_scores, run_course_grade
 from tests.grading.dask_recipe import dask_cluster
 
+pytestmark = pytest.mark.grade  # every test here runs `course grade`
+
 STUDENTS = ("correct", "partial", "syntax_error", "os_exit")
 
 

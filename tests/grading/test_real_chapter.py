@@ -27,7 +27,7 @@ def _points(notebook: dict) -> dict[str, float]:
             if cell.get("metadata", {}).get("nbgrader", {}).get("grade")}
 
 
-@pytest.mark.slow
+@pytest.mark.grade
 def test_ch01_correct_blank_and_broken(tmp_path):
     course = tmp_path / "course"
     (course / "solutions").mkdir(parents=True)

@@ -24,8 +24,13 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 from course_utils.grading.sandbox import (
-    BWRAP_ENV_VAR, Limits, SandboxUnavailable, check_available, prepare, read_events)
-
+    BWRAP_ENV_VAR,
+    Limits,
+    SandboxUnavailable,
+    check_available,
+    prepare,
+    read_events,
+)
 from tests.grading.conftest import loopback_listener
 
 SMALL = Limits(memory_mb=1024, processes=64, file_size_mb=16, wall_seconds=60)
@@ -58,7 +63,7 @@ class SandboxKernel:
         self.kernel = kernel
         self.km = KernelManager(kernel_name="python3", **_manager_kwargs(kernel.nbgrader_args))
 
-    def __enter__(self) -> "SandboxKernel":
+    def __enter__(self) -> SandboxKernel:
         self.km.start_kernel(cwd=str(self.cwd))
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -105,6 +110,7 @@ def workdir(tmp_path: Path) -> Path:
     return work
 
 
+@pytest.mark.kernel
 def test_kernel_runs_numpy_and_course_utils_as_unprivileged_user(workdir: Path) -> None:
     (workdir / "autograded" / "student" / "small").mkdir(parents=True)
     (workdir / "autograded" / "student" / "small" / "data.txt").write_text("42")
@@ -127,6 +133,7 @@ def test_kernel_runs_numpy_and_course_utils_as_unprivileged_user(workdir: Path) 
     assert sorted(p.name for p in kernel.cwd.iterdir()) == ["data.txt"]
 
 
+@pytest.mark.kernel
 def test_kernel_sees_no_secret(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     course = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("COURSE_TEST_SECRET_TOKEN", "hunter2")
@@ -147,15 +154,17 @@ def test_kernel_sees_no_secret(workdir: Path, monkeypatch: pytest.MonkeyPatch) -
     assert all(p.exists() for p in paths[:7] if p != Path.home() / ".bashrc")
 
 
+@pytest.mark.kernel
 def test_no_network_to_loopback_or_outside(workdir: Path) -> None:
     with loopback_listener(seconds=20) as (port, accepted):
         code = ("import socket, time\n"
-                "for address in [('127.0.0.1', %d), ('8.8.8.8', 53), ('1.1.1.1', 443)]:\n"
+                f"for address in [('127.0.0.1', {port}), ('8.8.8.8', 53), ('1.1.1.1', 443)]:\n"
                 "    start = time.monotonic()\n"
                 "    try:\n"
-                "        socket.create_connection(address, timeout=5); print('CONNECTED', address)\n"
+                "        socket.create_connection(address, timeout=5)\n"
+                "        print('CONNECTED', address)\n"
                 "    except OSError as error:\n"
-                "        print('failed', round(time.monotonic() - start, 1), error.errno)\n" % port)
+                "        print('failed', round(time.monotonic() - start, 1), error.errno)\n")
         with SandboxKernel(workdir) as kernel:
             status, out = kernel.run(code)
     assert status == "ok", out
@@ -164,6 +173,7 @@ def test_no_network_to_loopback_or_outside(workdir: Path) -> None:
     assert accepted == []
 
 
+@pytest.mark.kernel
 def test_system_is_read_only(workdir: Path) -> None:
     code = ("import os\n"
             "for path in ['/usr/owned.txt', '/etc/owned.txt', os.__file__ + '.owned',\n"
@@ -179,6 +189,7 @@ def test_system_is_read_only(workdir: Path) -> None:
     assert not Path("/usr/owned.txt").exists() and not Path("/etc/owned.txt").exists()
 
 
+@pytest.mark.kernel
 def test_memory_limit_stops_a_huge_allocation(workdir: Path) -> None:
     limits = Limits(memory_mb=512, processes=64, file_size_mb=16, wall_seconds=60)
     with SandboxKernel(workdir, limits) as kernel:
@@ -188,6 +199,7 @@ def test_memory_limit_stops_a_huge_allocation(workdir: Path) -> None:
     assert after == ("ok", "2\n") or status == "dead"
 
 
+@pytest.mark.kernel
 def test_process_limit_stops_a_fork_loop(workdir: Path) -> None:
     # Bounded even without a sandbox: at most 200 children, each gone in 20 s.
     code = ("import os, signal, time\n"
@@ -210,6 +222,7 @@ def test_process_limit_stops_a_fork_loop(workdir: Path) -> None:
     assert int(count) < SMALL.processes and errno == "11", out  # EAGAIN
 
 
+@pytest.mark.kernel
 def test_file_size_limit(workdir: Path) -> None:
     code = ("import os\n"
             "try:\n"
@@ -226,6 +239,7 @@ def test_file_size_limit(workdir: Path) -> None:
     assert int(out.splitlines()[1]) <= SMALL.file_size_mb * 2**20
 
 
+@pytest.mark.kernel
 def test_wall_time_limit_kills_the_kernel(workdir: Path) -> None:
     limits = Limits(memory_mb=1024, processes=64, file_size_mb=16, wall_seconds=5)
     with SandboxKernel(workdir, limits) as kernel:
@@ -239,6 +253,7 @@ def test_wall_time_limit_kills_the_kernel(workdir: Path) -> None:
     assert any("wall time limit of 5 s" in line for line in read_events(workdir))
 
 
+@pytest.mark.kernel
 def test_killing_the_parent_does_not_harm_the_grader(workdir: Path) -> None:
     sentinel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
@@ -264,6 +279,7 @@ def test_killing_the_parent_does_not_harm_the_grader(workdir: Path) -> None:
     assert out.startswith("refused 1"), out  # EPERM: the parent is not ours
 
 
+@pytest.mark.kernel
 def test_timeout_interrupts_and_next_cell_runs(workdir: Path) -> None:
     cwd = workdir / "autograded" / "student" / "small"
     cwd.mkdir(parents=True)
@@ -293,6 +309,7 @@ def test_timeout_interrupts_and_next_cell_runs(workdir: Path) -> None:
     assert second.outputs[0]["text"] == "next cell ran\n"
 
 
+@pytest.mark.kernel
 def test_tensorflow_trains_with_the_default_limits(workdir: Path) -> None:
     with SandboxKernel(workdir, Limits()) as kernel:
         status, out = kernel.run(

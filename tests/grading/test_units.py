@@ -301,7 +301,7 @@ def test_jobs_and_results_pickle(tmp_path):
 
 def test_config_lines_enable_the_resilient_executor():
     namespace = {"c": _Config()}
-    exec(config_lines(7), namespace)  # noqa: S102 (our own generated config)
+    exec(config_lines(7), namespace)  # our own generated config
     preprocessors = namespace["c"].Autograde.autograde_preprocessors
     assert [p.__name__ for p in preprocessors][0] == "ResilientExecute"
     assert namespace["c"].Execute.timeout == 7

@@ -13,12 +13,35 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import (REFERENCE_ACTIVATIONS, SELU_ALPHA, SELU_SCALE, EpochTimer,
-                          Mish, RReLU, Swish, dead_unit_fraction, derivative_jump, elu,
-                          elu_derivative, gaussian_expectation, gelu, gelu_derivative,
-                          is_monotonic, leaky_relu, leaky_relu_derivative,
-                          minimize_scalar, mish, numerical_derivative, relu, rrelu, selu,
-                          selu_moments, solve_selu_parameters, swish, swish_derivative)
+from course_utils import (
+    REFERENCE_ACTIVATIONS,
+    SELU_ALPHA,
+    SELU_SCALE,
+    EpochTimer,
+    Mish,
+    RReLU,
+    Swish,
+    dead_unit_fraction,
+    derivative_jump,
+    elu,
+    elu_derivative,
+    gaussian_expectation,
+    gelu,
+    gelu_derivative,
+    is_monotonic,
+    leaky_relu,
+    leaky_relu_derivative,
+    minimize_scalar,
+    mish,
+    numerical_derivative,
+    relu,
+    rrelu,
+    selu,
+    selu_moments,
+    solve_selu_parameters,
+    swish,
+    swish_derivative,
+)
 
 # Grid without the kink at 0 (finite differences straddling a kink are wrong
 # by construction) and with large |z| to exercise overflow handling.

@@ -8,8 +8,13 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import (BatchNormResult, ParameterCount, batch_norm_forward,
-                          measure_inference_latency, parameter_counts)
+from course_utils import (
+    BatchNormResult,
+    ParameterCount,
+    batch_norm_forward,
+    measure_inference_latency,
+    parameter_counts,
+)
 
 
 def _keras_bn(x, axis, rng, momentum=0.99, epsilon=1e-3):

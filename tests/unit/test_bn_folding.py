@@ -6,8 +6,14 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import (BatchNormFoldingError, batch_norm_forward, bn_affine,
-                          fold_batch_norm, fold_into_next, fold_into_previous)
+from course_utils import (
+    BatchNormFoldingError,
+    batch_norm_forward,
+    bn_affine,
+    fold_batch_norm,
+    fold_into_next,
+    fold_into_previous,
+)
 
 layers = keras.layers
 _numpy = keras.ops.convert_to_numpy
@@ -97,8 +103,8 @@ def test_fold_batch_norm_gives_the_same_predictions(build, merge):
     n_layers = len(model.layers)
     folded = fold_batch_norm(model, merge_activations=merge)
     assert isinstance(folded, keras.Sequential) and folded is not model
-    assert not any(isinstance(l, layers.BatchNormalization) for l in folded.layers)
-    assert [type(l).__name__ for l in folded.layers].count("Dense") == 3
+    assert not any(isinstance(layer, layers.BatchNormalization) for layer in folded.layers)
+    assert [type(layer).__name__ for layer in folded.layers].count("Dense") == 3
     np.testing.assert_allclose(_numpy(folded(x)), _numpy(model(x, training=False)),
                                rtol=1e-5, atol=1e-6)
     # The trained model is untouched: same layers, same weights, still usable.
@@ -110,11 +116,12 @@ def test_fold_batch_norm_gives_the_same_predictions(build, merge):
 
 def test_merging_activations_removes_activation_layers():
     folded = fold_batch_norm(_randomize_bn(_before_activation(), 1))
-    assert [type(l).__name__ for l in folded.layers] == ["Dense", "Dense", "Dropout", "Dense"]
-    assert [l.activation.__name__ for l in folded.layers if isinstance(l, layers.Dense)] == [
-        "relu", "tanh", "softmax"]
+    assert [type(layer).__name__ for layer in folded.layers] == [
+        "Dense", "Dense", "Dropout", "Dense"]
+    assert [layer.activation.__name__ for layer in folded.layers
+            if isinstance(layer, layers.Dense)] == ["relu", "tanh", "softmax"]
     kept = fold_batch_norm(_randomize_bn(_before_activation(), 1), merge_activations=False)
-    assert [type(l).__name__ for l in kept.layers].count("Activation") == 2
+    assert [type(layer).__name__ for layer in kept.layers].count("Activation") == 2
 
 
 def test_a_model_without_bn_is_copied():

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_utils.checks import (check_array, check_in_range, check_scalar, check_type,
-                                 format_pair)
+from course_utils.checks import check_array, check_in_range, check_scalar, check_type, format_pair
 
 
 def _message(check, *args, **kwargs) -> str:

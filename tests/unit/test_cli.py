@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from course_utils import cli
 from tests.notebook_tools import REPO_ROOT, assignment_ids
 
 COURSE = Path(sys.executable).parent / "course"
@@ -57,3 +60,38 @@ def test_outside_the_course_folder_is_a_clear_error(tmp_path):
     result = _course("release", cwd=tmp_path)
     assert result.returncode != 0
     assert "is not the course folder" in result.stderr
+
+
+@pytest.mark.parametrize("argv, blocked, extra", [
+    (["grade", "ch01_unstable_gradients", "submissions", "--jobs", "2", "--memory-mb", "1024"],
+     "nbgrader", "grading"),
+    (["grade", "ch01_unstable_gradients", "submissions", "--dask", "tcp://localhost:8786"],
+     "distributed", "grading"),
+    (["release", "ch01_unstable_gradients"], "nbgrader", "grading"),
+    (["similarity", "ch01_unstable_gradients", "submissions"], "copydetect", "grading"),
+    (["book"], "jupyter_book", "book"),
+    (["book"], "mathjax", "book"),
+    (["setup-cell", "--check"], "yaml", "book"),
+])
+def test_a_missing_extra_is_named_with_the_command_that_installs_it(argv, blocked, extra,
+                                                                     monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, blocked, None)  # `import blocked` now fails
+    code = cli.main(["--course-root", str(REPO_ROOT), *argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f'pip install "course-utils[{extra}]"' in err and blocked in err, err
+    assert err.startswith(f"course {argv[0]}: error: this command needs the {extra!r} extra")
+    assert "Traceback" not in err and "unrecognized arguments" not in err
+
+
+def test_grade_options_parse_without_the_grading_extra(monkeypatch):
+    for module in cli.EXTRAS["grading"]:
+        monkeypatch.setitem(sys.modules, module, None)
+    args = cli.build_parser().parse_args(["grade", "ch01_unstable_gradients", "submissions",
+                                          "--jobs", "2", "--memory-mb", "1024"])
+    assert (args.jobs, args.memory_mb) == (2, 1024)
+
+
+def test_present_extras_pass_the_check():
+    cli.require_extra("book", ("yaml", "mathjax"))
+    cli.require_extra("grading", ("copydetect",))

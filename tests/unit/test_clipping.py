@@ -7,9 +7,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import (GradientLog, clip_by_global_norm, clip_by_norm, clip_by_value,
-                          clip_like_optimizer, fit_logging_gradients, global_norm,
-                          plot_gradient_logs)
+from course_utils import (
+    GradientLog,
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
+    clip_like_optimizer,
+    fit_logging_gradients,
+    global_norm,
+    plot_gradient_logs,
+)
 
 
 @pytest.fixture

@@ -6,8 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import (LayerStatsRecorder, activation_stats, gradient_norms,
-                          plot_gradient_norms, plot_layer_stats)
+from course_utils import (
+    LayerStatsRecorder,
+    activation_stats,
+    gradient_norms,
+    plot_gradient_norms,
+    plot_layer_stats,
+)
 
 
 def _sigmoid(z):

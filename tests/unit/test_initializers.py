@@ -17,11 +17,23 @@ import numpy as np
 import pytest
 from keras.src.initializers.random_initializers import compute_fans
 
-from course_utils import (ACTIVATION_SCHEMES, INIT_SCHEMES, PROPAGATION_ACTIVATIONS,
-                          TRUNCATED_NORMAL_STD, Fans, distinct_units, kernel_fans,
-                          plot_propagation, propagate_std, scheme_for_activation, scheme_std,
-                          scheme_variance, truncated_normal_stddev, uniform_limit,
-                          variance_scaling)
+from course_utils import (
+    ACTIVATION_SCHEMES,
+    INIT_SCHEMES,
+    PROPAGATION_ACTIVATIONS,
+    TRUNCATED_NORMAL_STD,
+    Fans,
+    distinct_units,
+    kernel_fans,
+    plot_propagation,
+    propagate_std,
+    scheme_for_activation,
+    scheme_std,
+    scheme_variance,
+    truncated_normal_stddev,
+    uniform_limit,
+    variance_scaling,
+)
 
 matplotlib.use("Agg")
 

@@ -7,9 +7,18 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course_utils import (LearningRateRecorder, LRFinderResult, OneCycleSchedule,
-                          ScheduledMomentumSGD, check_rates_used, current_learning_rate,
-                          find_learning_rate, one_cycle, piecewise_constant, plot_lr_finder)
+from course_utils import (
+    LearningRateRecorder,
+    LRFinderResult,
+    OneCycleSchedule,
+    ScheduledMomentumSGD,
+    check_rates_used,
+    current_learning_rate,
+    find_learning_rate,
+    one_cycle,
+    piecewise_constant,
+    plot_lr_finder,
+)
 
 matplotlib.use("Agg")
 schedules = keras.optimizers.schedules

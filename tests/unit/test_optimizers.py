@@ -8,13 +8,31 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from course_utils import (OPTIMIZER_CLASSES, AdaGradOptimizer, AdamOptimizer,
-                          AdamWOptimizer, GradientDescentOptimizer, MomentumOptimizer,
-                          NadamOptimizer, NesterovOptimizer, OptimizerRun, average_runs,
-                          hessian_bytes, ill_conditioned_quadratic, keras_reference_steps,
-                          load_fashion_mnist, make_optimizer, paired_rows, plot_optimizer_runs,
-                          plot_trajectories, rosenbrock, run_steps, run_trajectory,
-                          run_over_seeds, train_with_optimizers)
+from course_utils import (
+    OPTIMIZER_CLASSES,
+    AdaGradOptimizer,
+    AdamOptimizer,
+    AdamWOptimizer,
+    GradientDescentOptimizer,
+    MomentumOptimizer,
+    NadamOptimizer,
+    NesterovOptimizer,
+    OptimizerRun,
+    average_runs,
+    hessian_bytes,
+    ill_conditioned_quadratic,
+    keras_reference_steps,
+    load_fashion_mnist,
+    make_optimizer,
+    paired_rows,
+    plot_optimizer_runs,
+    plot_trajectories,
+    rosenbrock,
+    run_over_seeds,
+    run_steps,
+    run_trajectory,
+    train_with_optimizers,
+)
 
 # Keras converts beta_1, beta_2 and the learning rate to float32 tensors before
 # casting them to the variables' dtype, so even with float64 variables the two

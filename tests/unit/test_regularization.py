@@ -8,10 +8,19 @@ import pytest
 
 import course_utils
 from course_utils import regularization
-from course_utils.regularization import (MCAlphaDropout, MCDropout, expected_calibration_error,
-                                         kernel_norms, kernel_weights, l1_l2_penalty,
-                                         mc_dropout_predict, mc_dropout_predict_loop,
-                                         predictive_entropy, weight_norm, weight_sparsity)
+from course_utils.regularization import (
+    MCAlphaDropout,
+    MCDropout,
+    expected_calibration_error,
+    kernel_norms,
+    kernel_weights,
+    l1_l2_penalty,
+    mc_dropout_predict,
+    mc_dropout_predict_loop,
+    predictive_entropy,
+    weight_norm,
+    weight_sparsity,
+)
 
 PREDICTORS = {
     "batched": lambda model, X, n, **kw: mc_dropout_predict(model, X, n, **kw),

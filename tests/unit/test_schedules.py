@@ -7,9 +7,17 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course_utils import (OneCycleSchedule, ScheduledMomentumSGD, cosine_decay_with_warmup,
-                          exponential_decay, one_cycle, piecewise_constant, plateau_rates,
-                          plot_schedules, power_decay)
+from course_utils import (
+    OneCycleSchedule,
+    ScheduledMomentumSGD,
+    cosine_decay_with_warmup,
+    exponential_decay,
+    one_cycle,
+    piecewise_constant,
+    plateau_rates,
+    plot_schedules,
+    power_decay,
+)
 
 matplotlib.use("Agg")
 

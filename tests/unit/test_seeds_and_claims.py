@@ -8,9 +8,18 @@ import math
 import numpy as np
 import pytest
 
-from course_utils import (ClaimError, PairedDifference, check_claim, check_difference,
-                          course_seed, describe_difference, markdown_table, run_over_seeds,
-                          seed_for, seed_range)
+from course_utils import (
+    ClaimError,
+    PairedDifference,
+    check_claim,
+    check_difference,
+    course_seed,
+    describe_difference,
+    markdown_table,
+    run_over_seeds,
+    seed_for,
+    seed_range,
+)
 
 
 def test_course_seed_shifts_every_seed(monkeypatch):

@@ -8,8 +8,15 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import (RecompileWarning, clone_with_weights, combine_seed_results,
-                          load_fashion_mnist, run_over_seeds, set_trainable, split_tasks)
+from course_utils import (
+    RecompileWarning,
+    clone_with_weights,
+    combine_seed_results,
+    load_fashion_mnist,
+    run_over_seeds,
+    set_trainable,
+    split_tasks,
+)
 
 
 @pytest.fixture(scope="module")

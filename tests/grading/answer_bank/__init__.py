@@ -31,8 +31,8 @@ import importlib
 import json
 import re
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from tests.notebook_tools import REPO_ROOT
 
