@@ -87,9 +87,10 @@ def self_check_problems(text: str) -> list[str]:
     its answer in a sphinx-design dropdown, a native ``<details>`` element that
     is closed unless the reader opens it (no JavaScript needed, works offline).
     """
-    start = text.find('<section id="self-check"')
-    if start < 0:
+    found = re.search(r'<section\b[^>]*\bid="self-check"', text)
+    if found is None:
         return ["no 'Self-check' section"]
+    start = found.start()
     end = text.find("</article>", start)
     section = text[start:end if end > 0 else len(text)]
     answers = _DETAILS.findall(section)
