@@ -71,6 +71,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "lr_finder": ("current_learning_rate", "LearningRateRecorder", "check_rates_used", "LRFinderResult", "find_learning_rate", "plot_lr_finder"),
     "regularization": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error", "kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
     "guidelines": ("TimeBudget", "EpochTimings", "time_epochs"),
+    "machine": ("machine_description",),
 }
 
 _OWNER = {name: module for module, names in _PUBLIC.items() for name in names}

@@ -75,3 +75,46 @@ def test_no_solution_or_hidden_test_is_published(build_log):
         leaked = [line for line in _hidden_and_solution_lines(source)
                   if line in published and line not in public]
         assert not leaked, f"{assignment}: published solution lines {leaked[:3]}"
+
+
+_DETAILS = re.compile(r"<details\b([^>]*)>(.*?)</details>", re.S)
+
+
+def self_check_problems(text: str) -> list[str]:
+    """What is wrong with a built chapter's Self-check section (empty if nothing).
+
+    The section is the page's last ``## Self-check``: 4 to 6 questions, each with
+    its answer in a sphinx-design dropdown, a native ``<details>`` element that
+    is closed unless the reader opens it (no JavaScript needed, works offline).
+    """
+    found = re.search(r'<section\b[^>]*\bid="self-check"', text)
+    if found is None:
+        return ["no 'Self-check' section"]
+    start = found.start()
+    end = text.find("</article>", start)
+    section = text[start:end if end > 0 else len(text)]
+    answers = _DETAILS.findall(section)
+    problems = []
+    if not 4 <= len(answers) <= 6:
+        problems.append(f"{len(answers)} hidden answers in Self-check, expected 4 to 6")
+    for attributes, body in answers:
+        if "sd-dropdown" not in attributes:
+            problems.append(f"an answer is a <details> without the sd-dropdown class: {attributes}")
+        if re.search(r"\bopen\b", attributes):
+            problems.append("an answer is open by default")
+        summary = re.search(r"<summary\b.*?</summary>(.*)", body, re.S)
+        if summary is None or not re.sub(r"<[^>]+>|\s", "", summary.group(1)):
+            problems.append("an answer has no summary or no hidden text")
+    questions = html.unescape(re.sub(r"<[^>]+>", " ", _DETAILS.sub(" ", section))).count("?")
+    if questions < len(answers):
+        problems.append(f"{len(answers)} answers but only {questions} question marks outside them")
+    return problems
+
+
+@pytest.mark.parametrize("page", [p for p in book_pages() if p.stem not in ("intro", "references")],
+                         ids=lambda p: p.stem)
+def test_chapter_ends_with_a_self_check_whose_answers_are_hidden(build_log, page):
+    built = HTML / "book" / f"{page.stem}.html"
+    assert built.is_file(), f"{built} was not built"
+    problems = self_check_problems(built.read_text())
+    assert not problems, f"{page.name}: " + "; ".join(problems)

@@ -207,3 +207,28 @@ def test_exercise_page_offers_the_student_notebook(build_log, site, browser, ass
     assert downloaded == released.read_bytes(), "the download is not the student release"
     text = downloaded.decode()
     assert "NotImplementedError" in text and "BEGIN SOLUTION" not in text
+
+
+def test_self_check_answers_open_only_on_click(build_log, site, browser):
+    """Every chapter's Self-check answers are invisible until their summary is clicked."""
+    from selenium.webdriver.common.by import By
+
+    problems, chapters = [], [p for p in _pages() if re.match(r"book/\d\d-", p)]
+    assert chapters, "no chapter page was built"
+    for page in chapters:
+        browser.get(f"{site}/{page}")
+        _wait_for(browser, "return document.readyState === 'complete'")
+        answers = browser.find_elements(By.CSS_SELECTOR, "#self-check details.sd-dropdown")
+        if not 4 <= len(answers) <= 6:
+            problems.append(f"{page}: {len(answers)} answers in Self-check, expected 4 to 6")
+            continue
+        for number, answer in enumerate(answers, 1):
+            body = answer.find_element(By.CSS_SELECTOR, ".sd-summary-content")
+            if body.is_displayed():
+                problems.append(f"{page}: answer {number} is visible before a click")
+            summary = answer.find_element(By.TAG_NAME, "summary")
+            browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", summary)
+            summary.click()
+            if not body.is_displayed() or not body.text.strip():
+                problems.append(f"{page}: answer {number} does not show after a click")
+    assert not problems, "\n".join(problems)
