@@ -148,10 +148,9 @@ def _data_fingerprint() -> str:
         source = data.find_source(("env", "debian"))
     except data.DataNotFoundError:
         return "keras-or-missing"
-    folder = Path(source[source.find("(") + 1: source.rfind(")")])
     stats = [f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
-             for p in sorted(folder.glob("*.gz"))]
-    return source + "|" + ",".join(stats)
+             for p in sorted(source.folder.glob("*.gz"))]
+    return f"{source}|{','.join(stats)}"
 
 
 def page_fingerprint(page: Path, root: Path, package_dir: Path | None = None,

@@ -167,12 +167,33 @@ def load_fashion_mnist(
         y_valid=y_valid.copy(),
         X_test=_scale(x_test),
         y_test=y_test.copy(),
-        source=source,
+        source=str(source),
     )
 
 
-def find_source(sources: Iterable[str] = SOURCES) -> str:
-    """Returns a description of the first source that has readable files.
+@dataclasses.dataclass(frozen=True)
+class DataSource:
+    """Where Fashion-MNIST was read from.
+
+    Attributes:
+        kind: ``"env"``, ``"debian"`` or ``"keras"`` (one of ``SOURCES``).
+        folder: the folder of the four ``.gz`` files (None for Keras' loader,
+            which keeps its own cache).
+    """
+
+    kind: str
+    folder: Path | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "env":
+            return f"${ENV_VAR} ({self.folder})"
+        if self.kind == "debian":
+            return f"Debian package ({self.folder})"
+        return "keras.datasets.fashion_mnist"
+
+
+def find_source(sources: Iterable[str] = SOURCES) -> DataSource:
+    """Returns the first source that has readable files (``str()`` describes it).
 
     Raises:
         DataNotFoundError: as :func:`load_fashion_mnist`.
@@ -222,15 +243,15 @@ def _load_raw_cached(sources: tuple[str, ...], env_folder: str | None):
                 continue
             # The user asked for this folder explicitly: a broken folder is an
             # error, not a reason to silently read the data from elsewhere.
-            return _read_folder(Path(folder)), f"${ENV_VAR} ({folder})"
+            return _read_folder(Path(folder)), DataSource("env", Path(folder))
         if source == "debian":
             if not DEBIAN_DIR.is_dir():
                 tried.append(f"Debian package: {DEBIAN_DIR} does not exist")
                 continue
-            return _read_folder(DEBIAN_DIR), f"Debian package ({DEBIAN_DIR})"
+            return _read_folder(DEBIAN_DIR), DataSource("debian", DEBIAN_DIR)
         if source == "keras":
             try:
-                return _read_with_keras(), "keras.datasets.fashion_mnist"
+                return _read_with_keras(), DataSource("keras")
             except Exception as error:  # noqa: BLE001 (download or cache failure)
                 tried.append(
                     f"keras.datasets.fashion_mnist.load_data(): "

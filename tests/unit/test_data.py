@@ -167,3 +167,17 @@ def test_corrupt_keras_cache_gives_the_clear_message(tmp_path):
     result = _run_keras_source(tmp_path)
     assert result.returncode != 0
     assert "DataNotFoundError" in result.stderr and "To get Fashion-MNIST" in result.stderr
+
+
+def test_find_source_returns_the_folder_as_data_not_as_a_sentence(tmp_path, monkeypatch):
+    from course_utils import data
+
+    for name in FILES:
+        shutil.copy2(DEBIAN / name, tmp_path / name)
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    source = data.find_source(("env",))
+    assert source == data.DataSource("env", tmp_path)
+    assert source.folder == tmp_path
+    assert str(source) == f"$FASHION_MNIST_DIR ({tmp_path})"
+    assert str(data.DataSource("keras")) == "keras.datasets.fashion_mnist"
+    assert data.DataSource("keras").folder is None
