@@ -62,11 +62,18 @@ def require_extra(extra: str, modules: tuple[str, ...] | None = None) -> None:
         )
 
 
-def _course_root(path: str | None) -> Path:
+def course_root(path: str | os.PathLike | None) -> Path:
+    """The course folder: ``path``, or the current folder when it is None.
+
+    Every ``course`` command (and ``course grade``) checks it here, once.
+
+    Raises:
+        ValueError: if the folder has no ``nbgrader_config.py``.
+    """
     root = Path(path or os.getcwd()).resolve()
     if not (root / "nbgrader_config.py").is_file():
-        raise SystemExit(
-            f"course: {root} is not the course folder (it has no nbgrader_config.py). "
+        raise ValueError(
+            f"{root} is not the course folder (it has no nbgrader_config.py). "
             "Run the command from the repository root or pass --course-root."
         )
     return root
@@ -76,7 +83,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
     require_extra("grading", ("nbgrader",))
     from course_utils.grading.release import release
 
-    root = _course_root(args.course_root)
+    root = course_root(args.course_root)
     written = release(root, args.assignments or None)
     for path in written:
         print(f"released {path.relative_to(root)}")
@@ -119,7 +126,7 @@ def _cmd_setup_cell(args: argparse.Namespace) -> int:
     require_extra("book", ("yaml",))
     from course_utils import setup_cell
 
-    root = _course_root(args.course_root)
+    root = course_root(args.course_root)
     changed = setup_cell.sync_course(root, write=not args.check)
     for path in changed:
         print(f"{'out of date' if args.check else 'updated'}: {path.relative_to(root)}")
@@ -208,7 +215,7 @@ def _cmd_book(args: argparse.Namespace) -> int:
     require_extra("book")
     from course_utils import book_cache
 
-    root = _course_root(args.course_root)
+    root = course_root(args.course_root)
     # Kernels inherit this environment: keep TensorFlow's C++ log lines off
     # the pages' stderr (the build treats stderr as a warning) even when the
     # book is built without `make`.
@@ -257,13 +264,13 @@ def _cmd_similarity(args: argparse.Namespace) -> int:
     require_extra("grading", ("copydetect",))
     from course_utils.grading import similarity
 
-    return similarity.run(args, _course_root(args.course_root))
+    return similarity.run(args, course_root(args.course_root))
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from course_utils.grading import lms_export
 
-    return lms_export.run(args, _course_root(args.course_root))
+    return lms_export.run(args, course_root(args.course_root))
 
 
 def build_parser() -> argparse.ArgumentParser:

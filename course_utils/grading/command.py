@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from course_utils.cli import course_root
 from course_utils.grading import ingest, merge
 from course_utils.grading.execution import Progress, run_jobs
 from course_utils.grading.grade_options import add_arguments, limits_from_args
@@ -33,14 +34,6 @@ from course_utils.grading.template import build_template, nbgrader_env
 __all__ = ["add_arguments", "run"]
 
 STATE_FILE = ".course-grade-state.json"
-
-
-def _course_root(args: argparse.Namespace) -> Path:
-    root = Path(getattr(args, "course_root", None) or os.getcwd()).resolve()
-    if not (root / "nbgrader_config.py").is_file():
-        raise ValueError(f"{root} is not a course folder (expected nbgrader_config.py there); "
-                         "run from the course folder or pass --course-root.")
-    return root
 
 
 def _audit(files: dict[str, bytes]) -> str:
@@ -83,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         batch_phases[name] = batch_phases.get(name, 0.0) + now - lap[0]
         lap[0] = now
 
-    root = _course_root(args)
+    root = course_root(getattr(args, "course_root", None))
     assignment = args.assignment
     if args.jobs < 1:
         raise ValueError(f"--jobs must be 1 or more, received {args.jobs}")
