@@ -140,23 +140,14 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 
 
 def toc_pages(root: Path) -> list[Path]:
-    """The pages listed in ``_toc.yml`` that Jupyter Book executes (not exercises)."""
-    import yaml
+    """The pages listed in ``_toc.yml`` that Jupyter Book executes (not exercises).
 
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    names: list[str] = [toc["root"]]
+    The table of contents is read by ``sphinx-external-toc``, the parser
+    Jupyter Book itself uses, so both agree on which files are pages.
+    """
+    from sphinx_external_toc.parsing import parse_toc_yaml
 
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                names.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
+    names = list(parse_toc_yaml(Path(root) / "_toc.yml").keys())
     pages = []
     for name in names:
         if name.startswith("exercises/"):

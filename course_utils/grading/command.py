@@ -19,7 +19,7 @@ from pathlib import Path
 
 from course_utils.cli import course_root
 from course_utils.grading import ingest, merge
-from course_utils.grading.execution import Progress, run_jobs
+from course_utils.grading.execution import progress_bar, run_jobs
 from course_utils.grading.grade_options import add_arguments, limits_from_args
 from course_utils.grading.job import PHASES, GradeJob, GradeResult, Status
 from course_utils.grading.report import (
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     timestamps = {job.student: job.files.get("timestamp.txt", b"").decode("utf-8", "replace")
                   for job in jobs}
     batch_lap("audit")
-    progress = Progress(len(jobs), f"grading {assignment}")
+    progress = progress_bar(len(jobs), f"grading {assignment}")
     crashed = False
     timings: dict[str, dict] = {}
     seconds_by_student: dict[str, float] = {}
@@ -145,13 +145,15 @@ def run(args: argparse.Namespace) -> int:
             state.remember(assignment, digests[result.student], row)
             state.save()
         crashed |= result.status == Status.ERROR
-        progress.advance(result.student)
+        progress.set_postfix_str(result.student, refresh=False)
+        progress.update(1)
         phases = dict(result.phases, merge=time.perf_counter() - merge_start)
         cpu = dict(result.cpu, merge=time.process_time() - merge_cpu)
         timings[result.student] = {
             "phases": {name: round(phases[name], 3) for name in PHASES if name in phases},
             "cpu": {name: round(cpu[name], 3) for name in PHASES if name in cpu}}
         batch_lap("merge")
+    progress.close()
     ordered = [rows[key] for key in sorted(rows)]
     table = format_table(ordered, tasks=template.tasks)
     seconds = time.perf_counter() - start

@@ -15,7 +15,6 @@ only one that writes the gradebook.
 from __future__ import annotations
 
 import sys
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
@@ -23,7 +22,7 @@ from contextlib import contextmanager
 
 from course_utils.grading.job import GradeJob, GradeResult, Status, grade
 
-__all__ = ["run_jobs", "Progress"]
+__all__ = ["run_jobs", "progress_bar"]
 
 
 def _failed(job: GradeJob, error: BaseException) -> GradeResult:
@@ -89,29 +88,12 @@ def _executor(*, n_jobs: int, dask_address: str | None) -> Iterator[Executor]:
         yield pool
 
 
-class Progress:
-    """A one-line progress bar on stderr (silent when stderr is not a terminal)."""
+def progress_bar(total: int, label: str = "grading"):
+    """A ``tqdm`` progress bar on stderr, silent when stderr is not a terminal.
 
-    def __init__(self, total: int, label: str = "grading", stream=None):
-        self.total, self.done, self.label = total, 0, label
-        self.stream = stream or sys.stderr
-        self.enabled = total > 0 and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.start = time.monotonic()
-        self._draw("")
+    Use it as a context manager; ``bar.update(1)`` after each submission.
+    """
+    from tqdm import tqdm
 
-    def advance(self, note: str = "") -> None:
-        """Counts one finished submission and redraws."""
-        self.done += 1
-        self._draw(note)
-
-    def _draw(self, note: str) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        filled = int(width * self.done / self.total)
-        elapsed = time.monotonic() - self.start
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
-                          f"{self.done}/{self.total} {elapsed:5.0f}s {note[:30]:<30}")
-        if self.done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
+    return tqdm(total=total, desc=label, unit="submission", file=sys.stderr, disable=None,
+                dynamic_ncols=True)
