@@ -11,7 +11,7 @@ import pytest
 
 from course_utils import book_execution
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.kernel, pytest.mark.book]
 
 PAGE = """---
 jupytext:

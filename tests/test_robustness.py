@@ -14,7 +14,7 @@ import pytest
 
 from tests.notebook_tools import REPO_ROOT, book_pages
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.kernel
 
 
 def test_every_page_keeps_its_claims_with_another_seed(tmp_path):
