@@ -151,7 +151,8 @@ def _generate_gradebook(course_root: Path, source: Path, assignment: str,
         shutil.copytree(source, work / "solutions" / assignment,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         result = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+            [sys.executable, "-m", "course_utils.grading.nbgrader_main", "generate_assignment",
+             assignment, "--force",
              "--log-level=WARN"],
             cwd=work, capture_output=True, text=True, env=nbgrader_env(), timeout=timeout)
         if result.returncode != 0:
