@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                          BUDGETS["book rebuild, nothing changed"]))
         for page, seconds in book["page_execution_seconds"].items():
             if seconds is not None:
-                rows.append(_row(f"{page}, executed cold", seconds,
+                rows.append(_row(f"{page}, executed cold (one page per core)", seconds,
                                  BUDGETS["book chapter, cold"]))
     for assignment in args.only or assignment_ids():
         print(f"bench: {assignment} ...", flush=True)
