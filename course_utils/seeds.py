@@ -69,17 +69,16 @@ def seed_for(base: int) -> int:
     return int(base) + _SHIFT * course_seed()
 
 
-def set_seed(base: int = 42) -> int:
+def set_seed(base: int = 42) -> None:
     """Seeds Python, NumPy and the Keras backend with :func:`seed_for` ``(base)``.
 
-    Returns:
-        The seed actually used.
+    Returns nothing, like ``keras.utils.set_random_seed``: a page's cell that
+    ends with ``set_seed(42)`` shows no stray number. ``seed_for(base)`` is
+    the seed used.
     """
     import keras
 
-    seed = seed_for(base)
-    keras.utils.set_random_seed(seed)
-    return seed
+    keras.utils.set_random_seed(seed_for(base))
 
 
 def seed_range(n: int, start: int = 0) -> list[int]:

@@ -36,6 +36,12 @@ def test_chapter_pages_have_executed_figures(build_log, page):
         assert (built.parent / src).resolve().is_file(), f"{page.name}: missing image {src}"
     visible = html.unescape(re.sub(r"<[^>]+>", " ", text))
     assert "Traceback" not in visible and "np.float64(" not in visible
+    # A cell whose last line returns a value shows it: a lone number is a stray
+    # return value (such as a seed), never something the page means to show.
+    plain = re.findall(r'<div class="output text_plain[^>]*><div class="highlight"><pre>'
+                       r'(?:<span></span>)?(.*?)</pre>', text, re.S)
+    stray = [out.strip() for out in plain if re.fullmatch(r"-?\d+(\.\d+)?", out.strip())]
+    assert not stray, f"{page.name} shows stray return values: {stray}"
 
 
 def test_bibliography_and_cross_references_resolve(build_log):

@@ -131,3 +131,16 @@ def test_show_table_displays_once_and_returns_nothing(monkeypatch):
     assert show_table([["a", 1]], ["x", "y"]) is None, (
         "a returned object would be displayed a second time when the call ends a cell")
     assert len(shown) == 1 and "| x" in shown[0].data
+
+
+def test_set_seed_seeds_keras_with_the_shifted_seed_and_shows_nothing(monkeypatch):
+    import keras
+
+    from course_utils import set_seed
+
+    monkeypatch.setenv("COURSE_SEED", "1")
+    assert set_seed(5) is None  # a cell that ends with set_seed(...) displays nothing
+    first = keras.random.uniform((3,), seed=None)
+    keras.utils.set_random_seed(5 + 1000)  # seed_for(5) with COURSE_SEED=1
+    again = keras.random.uniform((3,), seed=None)
+    np.testing.assert_array_equal(np.asarray(first), np.asarray(again))
