@@ -128,3 +128,22 @@ def failed_test_cells(notebook_path: Path) -> list[str]:
                     failed.append(f"{meta['grade_id']}: {output['ename']}: "
                                   f"{output['evalue'][:300]}")
     return failed
+
+
+# A one-cell MyST notebook page: fill in title and code with str.format.
+MYST_PAGE = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+# {title}
+
+```{{code-cell}} ipython3
+{code}
+```
+"""

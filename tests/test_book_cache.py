@@ -12,26 +12,10 @@ import pytest
 
 from course_utils import book_cache
 from course_utils.cli import toc_pages
-from tests.notebook_tools import REPO_ROOT
+from tests.notebook_tools import MYST_PAGE, REPO_ROOT
 
 PACKAGE = REPO_ROOT / "course_utils"
 
-PAGE = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-# {title}
-
-```{{code-cell}} ipython3
-{code}
-```
-"""
 
 
 def test_chapter_one_depends_on_its_helpers_only():
@@ -52,7 +36,7 @@ def test_dependencies_follow_a_helper_module_into_the_modules_it_imports():
 
 def test_pages_without_course_utils_have_no_fingerprint(tmp_path):
     page = tmp_path / "plain.md"
-    page.write_text(PAGE.format(title="Plain", code="print(1 + 1)"))
+    page.write_text(MYST_PAGE.format(title="Plain", code="print(1 + 1)"))
     assert book_cache.page_dependencies(page) == []
     assert book_cache.page_fingerprint(page, tmp_path, data_fingerprint="d") == ""
 
@@ -61,7 +45,7 @@ def test_fingerprint_follows_module_imports_and_requirements(tmp_path):
     package = tmp_path / "course_utils"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     page = tmp_path / "page.md"
-    page.write_text(PAGE.format(title="P", code="from course_utils import activation_stats"))
+    page.write_text(MYST_PAGE.format(title="P", code="from course_utils import activation_stats"))
     (tmp_path / "requirements.txt").write_text("numpy==1\n")
     before = book_cache.page_fingerprint(page, tmp_path, package, "d")
     # diagnostics.py imports nothing from data.py: a change there is irrelevant...
@@ -102,9 +86,9 @@ def test_rebuild_executes_exactly_the_affected_pages(tmp_path):
     (book / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nchapters:\n  - file: uses_data\n  - file: uses_checks\n")
     (book / "intro.md").write_text("# Intro\n")
-    (book / "uses_data.md").write_text(PAGE.format(
+    (book / "uses_data.md").write_text(MYST_PAGE.format(
         title="Data", code="from course_utils import CLASS_NAMES\nprint(CLASS_NAMES[0])"))
-    (book / "uses_checks.md").write_text(PAGE.format(
+    (book / "uses_checks.md").write_text(MYST_PAGE.format(
         title="Checks",
         code="from course_utils.checks import check_scalar\ncheck_scalar('x', 1.0, 1.0)"))
     (book / "requirements.txt").write_text("pinned==1\n")

@@ -10,25 +10,10 @@ from pathlib import Path
 import pytest
 
 from course_utils import book_execution
+from tests.notebook_tools import MYST_PAGE
 
 pytestmark = [pytest.mark.kernel, pytest.mark.book]
 
-PAGE = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-# {title}
-
-```{{code-cell}} ipython3
-{code}
-```
-"""
 
 
 def _book(folder: Path, pages: dict[str, str]) -> list[Path]:
@@ -40,7 +25,7 @@ def _book(folder: Path, pages: dict[str, str]) -> list[Path]:
     (folder / "_toc.yml").write_text(f"format: jb-book\nroot: intro\nchapters:\n{chapters}")
     (folder / "intro.md").write_text("# Intro\n\nNo code here.\n")
     for name, code in pages.items():
-        (folder / f"{name}.md").write_text(PAGE.format(title=name, code=code))
+        (folder / f"{name}.md").write_text(MYST_PAGE.format(title=name, code=code))
     return [folder / "intro.md", *(folder / f"{name}.md" for name in pages)]
 
 
