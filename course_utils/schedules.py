@@ -77,17 +77,19 @@ def power_decay(step, initial_rate: float, decay_steps: float, power: float = 1.
 
 
 def exponential_decay(step, initial_rate: float, decay_steps: float,
-                      decay_rate: float = 0.1) -> np.ndarray:
+                      decay_rate: float = 0.1, staircase: bool = False) -> np.ndarray:
     """Exponential scheduling: ``initial_rate * decay_rate ** (step / decay_steps)``.
 
     The rate is multiplied by ``decay_rate`` every ``decay_steps`` steps, as
-    in Keras' ``ExponentialDecay`` (``staircase=False``).
+    in Keras' ``ExponentialDecay``; with ``staircase=True`` the exponent is
+    ``floor(step / decay_steps)``, so the rate drops in jumps.
 
     Args:
         step: the training step(s).
         initial_rate: the rate at step 0.
         decay_steps: the number of steps for one factor of ``decay_rate``.
         decay_rate: the factor, in (0, 1] for a decay.
+        staircase: drop the rate in jumps, every ``decay_steps`` steps.
 
     Returns:
         The rate at each step, a float64 array of ``step``'s shape.
@@ -96,7 +98,7 @@ def exponential_decay(step, initial_rate: float, decay_steps: float,
     eta0 = _positive("initial_rate", initial_rate)
     s = _positive("decay_steps", decay_steps)
     r = _positive("decay_rate", decay_rate)
-    return eta0 * r ** (t / s)
+    return eta0 * r ** (np.floor(t / s) if staircase else t / s)
 
 
 def piecewise_constant(step, boundaries: Sequence[float], values: Sequence[float]) -> np.ndarray:
