@@ -32,6 +32,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "claims": ("ClaimError", "Claim", "check_claim", "check_difference", "describe_difference",
                "CLAIMS_LOG_VARIABLE"),
     "tables": ("markdown_table", "show_table"),
+    "side_by_side": ("TowerRun", "mlp_tower", "train_side_by_side", "side_by_side_over_seeds"),
     "diagnostics": (
         "LayerStats",
         "activation_stats",
