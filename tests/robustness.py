@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from course_utils.book_execution import default_jobs
+from course_utils.book_execution import default_jobs, share_cores
 from tests.notebook_tools import REPO_ROOT, book_pages, run_page
 
 
@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = sorted(((page, seed) for seed in args.seeds for page in pages),
                   key=lambda run: -run[0].stat().st_size)  # long pages first
     rows, outcomes = [], []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=share_cores,
+                             initargs=(args.jobs,)) as pool:
         futures = [pool.submit(run_with_seed, page, seed) for page, seed in runs]
         for future in as_completed(futures):
             outcome = future.result()
