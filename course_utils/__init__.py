@@ -46,7 +46,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "activations": ("SELU_ALPHA", "SELU_SCALE", "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "rrelu", "elu", "elu_derivative", "selu", "selu_derivative", "gelu", "gelu_derivative", "swish", "swish_derivative", "mish", "mish_derivative", "REFERENCE_ACTIVATIONS"),
     "activation_layers": ("Mish", "Swish", "RReLU", "dead_unit_fraction", "EpochTimer"),
     "activation_analysis": ("numerical_derivative", "derivative_jump", "is_monotonic", "minimize_scalar", "gaussian_expectation", "selu_moments", "solve_selu_parameters"),
-    "batchnorm": ("BatchNormResult", "batch_norm_forward", "ParameterCount", "parameter_counts", "measure_inference_latency"),
+    "batchnorm": ("BatchNormResult", "batch_norm_forward", "ParameterCount", "parameter_counts", "measure_inference_latency", "layer_norm_forward", "batches_containing", "batch_norm_per_batch"),
     "bn_folding": ("BatchNormFoldingError", "bn_affine", "fold_into_previous", "fold_into_next", "fold_batch_norm"),
     "clipping": (
         "clip_by_value",
@@ -57,7 +57,9 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "GradientLog",
         "fit_logging_gradients",
         "plot_gradient_logs",
+        "optimizer_updates",
     ),
+    "clipping_monitor": ("GradientNormModel", "GradientNormRecorder", "GRADIENT_NORM_KEY"),
     "transfer": (
         "TaskSplit",
         "split_tasks",
@@ -65,6 +67,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "set_trainable",
         "RecompileWarning",
         "combine_seed_results",
+        "LayerwiseAdam",
+        "batch_norm_statistics",
     ),
     "optimizers": ("NumpyOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "NesterovOptimizer", "AdaGradOptimizer", "RMSPropOptimizer", "AdamOptimizer", "AdaMaxOptimizer", "NadamOptimizer", "AdamWOptimizer", "OPTIMIZER_CLASSES", "make_optimizer"),
     "optimizer_experiments": ("run_steps", "keras_reference_steps", "hessian_bytes", "TestFunction", "ill_conditioned_quadratic", "rosenbrock", "run_trajectory", "plot_trajectories", "OptimizerRun", "train_with_optimizers", "plot_optimizer_runs", "average_runs", "paired_rows"),

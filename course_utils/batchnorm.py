@@ -23,6 +23,9 @@ __all__ = [
     "ParameterCount",
     "parameter_counts",
     "measure_inference_latency",
+    "layer_norm_forward",
+    "batches_containing",
+    "batch_norm_per_batch",
 ]
 
 
@@ -241,3 +244,112 @@ def measure_inference_latency(
         run()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def layer_norm_forward(x, gamma=None, beta=None, *, axis: int = -1,
+                       epsilon: float = 1e-3) -> np.ndarray:
+    """Layer normalization of ``x`` over ``axis``, in NumPy (float64).
+
+    Each sample is normalized with the mean and the (biased) variance of its
+    own features, then scaled by ``gamma`` and shifted by ``beta`` (one value
+    per feature), as ``keras.layers.LayerNormalization(axis=axis)`` does. No
+    statistic is shared between samples, so there is no training mode and no
+    moving average.
+
+    Args:
+        x: inputs of rank >= 2, e.g. ``(batch, features)``.
+        gamma: scale per feature, shape ``(x.shape[axis],)``; ``None`` means 1.
+        beta: shift per feature; ``None`` means 0.
+        axis: the feature axis the statistics are taken over (not the batch
+            axis 0).
+        epsilon: added to the variance before the square root.
+
+    Returns:
+        A new float64 array of the shape of ``x``.
+
+    Raises:
+        ValueError: for a bad ``axis`` or ``epsilon``, or a parameter of the
+            wrong shape.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError("Expected a non-empty batch of rank >= 2, e.g. (batch, features). "
+                         f"Received: shape={x.shape}")
+    if not -x.ndim <= axis < x.ndim or axis % x.ndim == 0:
+        raise ValueError(f"Expected `axis` to be a feature axis of an input of rank {x.ndim} "
+                         f"(not the batch axis 0). Received: axis={axis}")
+    if not epsilon > 0:
+        raise ValueError(f"Expected epsilon > 0. Received: epsilon={epsilon}")
+    axis = axis % x.ndim
+    n_features = x.shape[axis]
+    shape = [1] * x.ndim
+    shape[axis] = n_features
+    gamma = _feature_vector("gamma", gamma, n_features, 1.0).reshape(shape)
+    beta = _feature_vector("beta", beta, n_features, 0.0).reshape(shape)
+    mean = x.mean(axis=axis, keepdims=True)
+    variance = ((x - mean) ** 2).mean(axis=axis, keepdims=True)
+    return gamma * (x - mean) / np.sqrt(variance + epsilon) + beta
+
+
+def batches_containing(probe, pool, *, batch_size: int, n_batches: int,
+                       seed: int) -> np.ndarray:
+    """Random mini-batches that all contain ``probe``, as its first sample.
+
+    The other ``batch_size - 1`` samples of each batch are drawn from
+    ``pool`` without replacement (independently for every batch).
+
+    Args:
+        probe: one sample, shape ``(features,)``.
+        pool: the samples to draw its batch mates from, ``(n, features)``.
+        batch_size: samples per batch, the probe included (>= 1).
+        n_batches: how many batches.
+        seed: seed of the draws.
+
+    Returns:
+        A float64 array ``(n_batches, batch_size, features)``.
+
+    Raises:
+        ValueError: for shapes that do not match or sizes out of range.
+    """
+    probe = np.asarray(probe, dtype=np.float64)
+    pool = np.asarray(pool, dtype=np.float64)
+    if probe.ndim != 1 or pool.ndim != 2 or pool.shape[1] != probe.shape[0]:
+        raise ValueError("Expected a probe of shape (features,) and a pool of shape "
+                         f"(n, features). Received: probe {probe.shape}, pool {pool.shape}")
+    if not 1 <= batch_size <= len(pool) + 1 or n_batches < 1:
+        raise ValueError(f"Expected 1 <= batch_size <= {len(pool) + 1} (the pool plus the "
+                         f"probe) and n_batches >= 1. Received: batch_size={batch_size}, "
+                         f"n_batches={n_batches}")
+    rng = np.random.default_rng(seed)
+    batches = np.empty((n_batches, batch_size, probe.shape[0]))
+    batches[:, 0] = probe
+    for b in range(n_batches):
+        batches[b, 1:] = pool[rng.choice(len(pool), size=batch_size - 1, replace=False)]
+    return batches
+
+
+def batch_norm_per_batch(batches, *, epsilon: float = 1e-3) -> np.ndarray:
+    """Training-mode BN (``gamma = 1``, ``beta = 0``) of each batch on its own.
+
+    Args:
+        batches: ``(n_batches, batch_size, features)``, e.g. from
+            :func:`batches_containing`.
+        epsilon: added to each batch variance.
+
+    Returns:
+        The normalized batches, same shape: feature ``j`` of sample ``i`` in
+        batch ``b`` is standardized with the mean and the biased variance of
+        feature ``j`` over batch ``b``.
+
+    Raises:
+        ValueError: if ``batches`` is not 3D or ``epsilon`` is not positive.
+    """
+    batches = np.asarray(batches, dtype=np.float64)
+    if batches.ndim != 3 or batches.shape[1] == 0:
+        raise ValueError("Expected batches of shape (n_batches, batch_size, features). "
+                         f"Received: shape={batches.shape}")
+    if not epsilon > 0:
+        raise ValueError(f"Expected epsilon > 0. Received: epsilon={epsilon}")
+    mean = batches.mean(axis=1, keepdims=True)
+    variance = ((batches - mean) ** 2).mean(axis=1, keepdims=True)
+    return (batches - mean) / np.sqrt(variance + epsilon)

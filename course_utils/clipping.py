@@ -33,6 +33,7 @@ __all__ = [
     "GradientLog",
     "fit_logging_gradients",
     "plot_gradient_logs",
+    "optimizer_updates",
 ]
 
 
@@ -261,3 +262,41 @@ def plot_gradient_logs(logs: Mapping[str, GradientLog], axes=None, smooth: int =
                 title="gradient norm: before (faint) and after clipping")
     axes[0].legend(fontsize="small")
     return axes
+
+
+def optimizer_updates(optimizer: keras.optimizers.Optimizer, gradients: Sequence,
+                      initial=None) -> np.ndarray:
+    """The updates ``optimizer`` makes to one variable, given its gradient at each step.
+
+    Useful to see what clipping does to the *update*, not the gradient: the
+    optimizer's own clipping (``clipnorm``, ``global_clipnorm``, ``clipvalue``)
+    is applied as in ``fit``.
+
+    Args:
+        optimizer: a fresh Keras optimizer (it is built on a new variable).
+        gradients: one array per step, all of the variable's shape.
+        initial: the variable's starting value; zeros by default.
+
+    Returns:
+        A float64 array ``(steps, *shape)``: new value minus old value at each
+        step.
+
+    Raises:
+        ValueError: if no gradient is given or their shapes differ.
+    """
+    grads = [_as_float_array("gradient", g) for g in gradients]
+    if not grads or any(g.shape != grads[0].shape for g in grads):
+        raise ValueError("Expected one or more gradients of the same shape. Received shapes: "
+                         f"{[g.shape for g in grads]}")
+    start = np.zeros(grads[0].shape) if initial is None \
+        else _as_float_array("initial", initial)
+    if start.shape != grads[0].shape:
+        raise ValueError(f"Expected `initial` of shape {grads[0].shape}. "
+                         f"Received: shape={start.shape}")
+    variable = keras.Variable(start.astype("float32"))
+    updates = []
+    for g in grads:
+        before = np.array(variable.numpy(), dtype=np.float64)
+        optimizer.apply([tf.constant(g, dtype=tf.float32)], [variable])
+        updates.append(np.array(variable.numpy(), dtype=np.float64) - before)
+    return np.stack(updates)

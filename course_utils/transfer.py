@@ -27,6 +27,8 @@ __all__ = [
     "set_trainable",
     "RecompileWarning",
     "combine_seed_results",
+    "LayerwiseAdam",
+    "batch_norm_statistics",
 ]
 
 TASK_B_CLASSES = (0, 2)  # T-shirt/top, pullover
@@ -184,3 +186,99 @@ def combine_seed_results(*results: SeedResults) -> SeedResults:
                 raise ValueError(f"Configuration {name!r} appears in more than one result.")
             values[name] = metrics
     return SeedResults(seeds, values)
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
+class LayerwiseAdam(keras.optimizers.Adam):
+    """Adam with one learning-rate factor per layer: discriminative learning rates.
+
+    Every variable of the layer named ``name`` is updated with
+    ``learning_rate * rate_factors[name]`` (a learning-rate schedule is
+    followed too); variables of layers not named use the factor 1. Lower
+    layers of a pretrained network typically get the smallest factors. Adam
+    needs this per-variable rate: multiplying a layer's *gradients* by a
+    factor would change nothing, because Adam divides each gradient by a
+    running estimate of its own scale.
+
+    Args:
+        learning_rate: the base learning rate (a float or a schedule).
+        rate_factors: layer name -> positive factor.
+        **kwargs: any other argument of ``keras.optimizers.Adam``.
+
+    Raises:
+        ValueError: for a factor that is not a positive number, or (when the
+            optimizer is built) a layer name that matches no variable.
+    """
+
+    def __init__(self, learning_rate=0.001, rate_factors=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        factors = dict(rate_factors or {})
+        for name, factor in factors.items():
+            if isinstance(factor, bool) or not isinstance(factor, (int, float, np.number)) \
+                    or not np.isfinite(factor) or factor <= 0:
+                raise ValueError(f"Expected a positive learning-rate factor for layer {name!r}. "
+                                 f"Received: {factor!r}")
+        self.rate_factors = {str(name): float(factor) for name, factor in factors.items()}
+        self._factor_by_id: dict[int, float] = {}
+
+    def _factor_for(self, variable) -> float:
+        parts = variable.path.split("/")[:-1]
+        matches = [self.rate_factors[p] for p in parts if p in self.rate_factors]
+        return matches[-1] if matches else 1.0
+
+    def build(self, var_list):
+        super().build(var_list)
+        used = set()
+        for variable in var_list:
+            factor = self._factor_for(variable)
+            used.update(p for p in variable.path.split("/")[:-1] if p in self.rate_factors)
+            self._factor_by_id[id(variable)] = factor
+            inner = getattr(variable, "value", None)  # the backend's variable (TensorFlow)
+            if inner is not None:
+                self._factor_by_id[id(inner)] = factor
+        unknown = sorted(set(self.rate_factors) - used)
+        if unknown:
+            raise ValueError(f"rate_factors names layers with no trainable variable: {unknown}. "
+                             f"Variables: {[v.path for v in var_list]}")
+
+    def update_step(self, gradient, variable, learning_rate):
+        factor = self._factor_by_id.get(id(variable))
+        if factor is None:
+            raise ValueError(f"LayerwiseAdam was not built with variable {variable.name!r}.")
+        return super().update_step(gradient, variable, learning_rate * factor)
+
+    def get_config(self):
+        config = super().get_config()
+        config["rate_factors"] = dict(self.rate_factors)
+        return config
+
+
+def batch_norm_statistics(model: keras.Model) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Copies of the moving mean and variance of every BN layer in ``model``.
+
+    Nested models are searched too, so a pretrained base inside a new model
+    is covered.
+
+    Args:
+        model: a built Keras model.
+
+    Returns:
+        Layer name -> ``(moving_mean, moving_variance)``, NumPy copies.
+
+    Raises:
+        TypeError: if ``model`` is not a Keras model.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"Expected a Keras model. Received: {type(model).__name__}")
+    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def visit(layers):
+        for layer in layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                found[layer.name] = (np.array(layer.moving_mean.numpy()),
+                                     np.array(layer.moving_variance.numpy()))
+            elif hasattr(layer, "layers"):
+                visit(layer.layers)
+
+    visit(model.layers)
+    return found

@@ -12,6 +12,9 @@ from course_utils import (
     BatchNormResult,
     ParameterCount,
     batch_norm_forward,
+    batch_norm_per_batch,
+    batches_containing,
+    layer_norm_forward,
     measure_inference_latency,
     parameter_counts,
 )
@@ -173,3 +176,89 @@ def test_measure_inference_latency():
         measure_inference_latency(model, x, method="predict")
     with pytest.raises(ValueError, match="repeats=0"):
         measure_inference_latency(model, x, repeats=0)
+
+
+# Layer normalization, and BN's batch dependence (issue 19's cures for ch04).
+@pytest.mark.parametrize("shape, axis", [((16, 7), -1), ((6, 4, 5), -1), ((6, 4, 5), 1)])
+def test_layer_norm_matches_keras(shape, axis):
+    rng = np.random.default_rng(4)
+    x = rng.normal(2, 3, shape).astype("float32")
+    n = shape[axis]
+    gamma, beta = rng.normal(1, 0.3, n), rng.normal(0, 0.5, n)
+    layer = keras.layers.LayerNormalization(axis=axis)
+    layer.build(shape)
+    layer.set_weights([gamma.astype("float32"), beta.astype("float32")])
+    expected = keras.ops.convert_to_numpy(layer(x))
+    ours = layer_norm_forward(x, gamma, beta, axis=axis, epsilon=layer.epsilon)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_layer_norm_known_values_and_independence_from_batch_mates():
+    x = np.array([[1.0, 2.0, 3.0], [10.0, 0.0, -10.0]])
+    # Known values: sample 0 has mean 2 and biased variance 2/3.
+    expected_0 = (x[0] - 2.0) / np.sqrt(2.0 / 3.0 + 1e-3)
+    out = layer_norm_forward(x)
+    np.testing.assert_allclose(out[0], expected_0, rtol=1e-12)
+    np.testing.assert_allclose(layer_norm_forward(x[:1]), out[:1], rtol=1e-12)
+    np.testing.assert_allclose(out.mean(axis=1), 0.0, atol=1e-12)
+
+
+def test_layer_norm_errors_and_no_mutation():
+    x = np.ones((3, 4))
+    gamma = np.ones(4)
+    layer_norm_forward(x, gamma)
+    np.testing.assert_array_equal(gamma, np.ones(4))
+    with pytest.raises(ValueError, match="batch axis"):
+        layer_norm_forward(x, axis=0)
+    with pytest.raises(ValueError, match=r"shape \(4,\)"):
+        layer_norm_forward(x, np.ones(3))
+    with pytest.raises(ValueError, match="epsilon"):
+        layer_norm_forward(x, epsilon=0.0)
+
+
+def test_batches_containing_puts_the_probe_first_and_draws_from_the_pool():
+    rng = np.random.default_rng(5)
+    pool = rng.normal(size=(50, 3))
+    probe = np.array([9.0, 9.0, 9.0])
+    batches = batches_containing(probe, pool, batch_size=8, n_batches=20, seed=0)
+    assert batches.shape == (20, 8, 3)
+    np.testing.assert_array_equal(batches[:, 0], np.broadcast_to(probe, (20, 3)))
+    for batch in batches:
+        rows = [np.flatnonzero((pool == mate).all(axis=1)) for mate in batch[1:]]
+        assert all(len(r) == 1 for r in rows)                 # every mate is from the pool
+        assert len({int(r[0]) for r in rows}) == 7             # without replacement
+    np.testing.assert_array_equal(batches, batches_containing(probe, pool, batch_size=8,
+                                                              n_batches=20, seed=0))
+    with pytest.raises(ValueError, match="batch_size"):
+        batches_containing(probe, pool, batch_size=52, n_batches=2, seed=0)
+    with pytest.raises(ValueError, match="probe of shape"):
+        batches_containing(pool, pool, batch_size=2, n_batches=2, seed=0)
+
+
+def test_batch_norm_per_batch_matches_the_forward_pass_and_keras():
+    rng = np.random.default_rng(6)
+    batches = rng.normal(1, 2, (5, 16, 4))
+    ours = batch_norm_per_batch(batches)
+    for batch, out in zip(batches, ours):
+        np.testing.assert_allclose(out, batch_norm_forward(batch, training=True).outputs,
+                                   rtol=1e-12, atol=1e-12)
+    # Keras: one layer call with the batches side by side as features.
+    side_by_side = batches.transpose(1, 0, 2).reshape(16, -1).astype("float32")
+    layer = keras.layers.BatchNormalization()
+    theirs = keras.ops.convert_to_numpy(layer(side_by_side, training=True))
+    np.testing.assert_allclose(ours, theirs.reshape(16, 5, 4).transpose(1, 0, 2),
+                               rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="n_batches, batch_size, features"):
+        batch_norm_per_batch(batches[0])
+
+
+def test_a_batch_of_one_gives_beta_for_every_input():
+    layer = keras.layers.BatchNormalization()
+    layer.build((None, 3))
+    beta = np.array([0.5, -1.0, 2.0], dtype="float32")
+    layer.set_weights([np.full(3, 2.0, "float32"), beta, np.zeros(3, "float32"),
+                       np.ones(3, "float32")])
+    for x in np.random.default_rng(7).normal(0, 5, (4, 1, 3)).astype("float32"):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=True))[0],
+                                      beta)
+        np.testing.assert_array_equal(batch_norm_per_batch(x[None])[0, 0], np.zeros(3))

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from course_utils import (
+    LayerwiseAdam,
     RecompileWarning,
+    batch_norm_statistics,
     clone_with_weights,
     combine_seed_results,
     load_fashion_mnist,
@@ -139,3 +141,86 @@ def test_combine_seed_results_errors():
         combine_seed_results()
     with pytest.raises(TypeError, match="SeedResults"):
         combine_seed_results(one, {"b": [1.0, 1.0]})
+
+
+
+# Discriminative learning rates and the frozen-BN pitfall (issue 19, ch06).
+def _three_layers(seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input(shape=(5,)),
+                             keras.layers.Dense(4, activation="relu", name="low"),
+                             keras.layers.Dense(4, activation="relu", name="mid"),
+                             keras.layers.Dense(2, name="top")])
+
+
+def test_layerwise_adam_scales_each_group_update_with_its_rate():
+    model = _three_layers()
+    factors = {"low": 0.01, "mid": 0.1}
+    optimizer = LayerwiseAdam(1e-2, rate_factors=factors)
+    variables = model.trainable_variables
+    rng = np.random.default_rng(0)
+    steps = [[rng.normal(size=v.shape).astype("float32") for v in variables] for _ in range(3)]
+    start = [v.numpy().copy() for v in variables]
+    for grads in steps:
+        optimizer.apply(grads, variables)
+    # Reference: plain Adam at learning_rate * factor, one optimizer per group.
+    for variable, first in zip(variables, start):
+        layer = variable.path.split("/")[-2]
+        reference = keras.Variable(first)
+        plain = keras.optimizers.Adam(1e-2 * factors.get(layer, 1.0))
+        index = [v.path for v in variables].index(variable.path)
+        for grads in steps:
+            plain.apply([grads[index]], [reference])
+        np.testing.assert_allclose(variable.numpy(), reference.numpy(), rtol=1e-6, atol=1e-9)
+    # Known values: Adam's first step moves every coordinate by learning_rate * factor
+    # (up to epsilon), so each group's update is proportional to its rate.
+    fresh = _three_layers(3)
+    variables = fresh.trainable_variables
+    start = [v.numpy().copy() for v in variables]
+    LayerwiseAdam(1e-2, rate_factors=factors).apply(steps[0], variables)
+    for variable, first in zip(variables, start):
+        rate = 1e-2 * factors.get(variable.path.split("/")[-2], 1.0)
+        np.testing.assert_allclose(np.abs(variable.numpy() - first), rate, rtol=1e-3)
+
+
+def test_layerwise_adam_in_fit_matches_the_rates_and_serializes(tmp_path):
+    model, reference = _three_layers(1), _three_layers(1)
+    X = np.random.default_rng(1).normal(size=(16, 5)).astype("float32")
+    y = np.random.default_rng(2).integers(0, 2, 16)
+    model.compile(optimizer=LayerwiseAdam(1e-2, rate_factors={"low": 0.0 + 1e-9}),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before = model.get_layer("low").get_weights()
+    model.fit(X, y, epochs=2, batch_size=8, verbose=0)
+    after = model.get_layer("low").get_weights()
+    assert max(np.abs(a - b).max() for a, b in zip(after, before)) < 1e-9  # a tiny rate
+    assert np.abs(model.get_layer("top").get_weights()[0]
+                  - reference.get_layer("top").get_weights()[0]).max() > 1e-3
+    config = model.optimizer.get_config()
+    assert config["rate_factors"] == {"low": 1e-9}
+    assert LayerwiseAdam.from_config(config).rate_factors == {"low": 1e-9}
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded.optimizer, LayerwiseAdam)
+
+
+def test_layerwise_adam_errors():
+    with pytest.raises(ValueError, match="positive learning-rate factor"):
+        LayerwiseAdam(rate_factors={"low": 0.0})
+    model = _three_layers()
+    with pytest.raises(ValueError, match="no trainable variable"):
+        LayerwiseAdam(rate_factors={"typo": 0.1}).build(model.trainable_variables)
+
+
+def test_batch_norm_statistics_finds_nested_layers_and_copies():
+    keras.utils.set_random_seed(0)
+    base = keras.Sequential([keras.Input(shape=(3,)), keras.layers.BatchNormalization(name="bn")])
+    model = keras.Sequential([keras.Input(shape=(3,)), base, keras.layers.Dense(1)])
+    stats = batch_norm_statistics(model)
+    assert list(stats) == ["bn"]
+    np.testing.assert_array_equal(stats["bn"][0], np.zeros(3))
+    np.testing.assert_array_equal(stats["bn"][1], np.ones(3))
+    base.layers[0](np.full((4, 3), 5.0, "float32"), training=True)
+    assert batch_norm_statistics(model)["bn"][0][0] > 0 and stats["bn"][0][0] == 0  # a copy
+    with pytest.raises(TypeError, match="Keras model"):
+        batch_norm_statistics("model")
