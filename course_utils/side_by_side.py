@@ -96,13 +96,16 @@ def _check_towers(towers: Mapping[str, Callable]) -> None:
 
 
 def side_by_side_model(towers: Mapping[str, Callable[[Any], Any]],
-                       input_shape: Sequence[int]) -> keras.Model:
+                       input_shape: Sequence[int], *, reseed: int | None = None) -> keras.Model:
     """Builds one functional model whose outputs are the named towers.
 
     Args:
         towers: name -> function that takes the input tensor and returns the
             tower's output tensor (built from fresh layers: no layer shared).
         input_shape: the shape of one example, without the batch axis.
+        reseed: if given, the Keras seed is set to it before each tower is
+            built, so towers of the same architecture start from the same
+            weights, those of a model built alone after setting this seed.
 
     Returns:
         A :class:`keras.Model` with a dict of outputs keyed by tower name.
@@ -111,6 +114,8 @@ def side_by_side_model(towers: Mapping[str, Callable[[Any], Any]],
     inputs = keras.Input(shape=tuple(input_shape))
     outputs, owner = {}, {}
     for name, build in towers.items():
+        if reseed is not None:
+            keras.utils.set_random_seed(reseed)
         out = build(inputs)
         for weight in keras.Model(inputs, out).weights:
             if id(weight) in owner:
@@ -125,9 +130,9 @@ def side_by_side_model(towers: Mapping[str, Callable[[Any], Any]],
 
 def _compiled(towers, X, *, optimizer, loss="sparse_categorical_crossentropy",
               metrics=("accuracy",), epochs=1, batch_size=32, validation_data=None,
-              steps_per_execution=1, jit_compile="auto", **fit_kwargs):
+              steps_per_execution=1, jit_compile="auto", reseed=None, **fit_kwargs):
     """The compiled model (optimizer built) and a function ``fit(X, y) -> history``."""
-    model = side_by_side_model(towers, X.shape[1:])
+    model = side_by_side_model(towers, X.shape[1:], reseed=reseed)
     opt = optimizer()
     if getattr(opt, "global_clipnorm", None):
         raise ValueError("`global_clipnorm` clips all the towers' gradients together and couples "
@@ -203,7 +208,8 @@ def train_side_by_side(towers: Mapping[str, Callable[[Any], Any]], X: np.ndarray
 def side_by_side_over_seeds(make_towers: Callable[[], Mapping[str, Callable[[Any], Any]]],
                             X: np.ndarray, y: np.ndarray, *,
                             summarize: Callable[[TowerRun], Mapping[str, float]],
-                            n_seeds: int = 3, start: int = 0, **train_kwargs) -> SeedResults:
+                            n_seeds: int = 3, start: int = 0, same_start: bool = False,
+                            **train_kwargs) -> SeedResults:
     """Trains the towers side by side once per seed and collects a summary of each.
 
     For every seed of :func:`course_utils.seed_range` (so ``COURSE_SEED``
@@ -227,6 +233,12 @@ def side_by_side_over_seeds(make_towers: Callable[[], Mapping[str, Callable[[Any
             for example ``lambda run: {"val_accuracy": run.history["val_accuracy"][-1]}``.
         n_seeds: number of seeds.
         start: the first base seed.
+        same_start: reset the seed before building each tower, so that towers
+            of the same architecture start from the same weights: those a
+            model built alone after setting the seed would get. This pairs the
+            configurations more tightly (only what differs between them can
+            change the outcome) and keeps the runs of each tower equal to a
+            separate model's.
         **train_kwargs: passed on to :func:`train_side_by_side`.
 
     Returns:
@@ -240,12 +252,14 @@ def side_by_side_over_seeds(make_towers: Callable[[], Mapping[str, Callable[[Any
     def one_seed(seed: int) -> dict[str, dict[str, list[float]]]:
         keras.utils.set_random_seed(seed)
         towers = make_towers()
+        reseed = seed if same_start else None
         if not state:
-            model, fit = _compiled(towers, X, **train_kwargs)
+            model, fit = _compiled(towers, X, reseed=reseed, **train_kwargs)
             state.update(model=model, fit=fit,
                          optimizer_start=[v.numpy() for v in model.optimizer.variables])
         else:
-            state["model"].set_weights(side_by_side_model(towers, X.shape[1:]).get_weights())
+            fresh = side_by_side_model(towers, X.shape[1:], reseed=reseed)
+            state["model"].set_weights(fresh.get_weights())
             for variable, value in zip(state["model"].optimizer.variables,
                                        state["optimizer_start"], strict=True):
                 variable.assign(value)

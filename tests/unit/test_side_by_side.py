@@ -160,3 +160,31 @@ def test_mlp_tower_rejects_a_bad_depth(bad):
 
     with pytest.raises(ValueError, match="`depth` must be a positive integer; received"):
         mlp_tower("relu", "he_normal", depth=bad, units=4)
+
+
+def test_same_start_gives_every_tower_the_run_of_a_model_built_alone():
+    """With same_start, identical towers agree, and each equals the model built alone."""
+    from course_utils import seed_range
+
+    X, y = _data()
+
+    def make_towers():
+        return {"first": _dense_tower(8, "relu"), "second": _dense_tower(8, "relu")}
+
+    def summarize(run):
+        return {"loss": run.history["loss"][-1]}
+
+    results = side_by_side_over_seeds(make_towers, X, y, summarize=summarize, n_seeds=2,
+                                      same_start=True, optimizer=keras.optimizers.Adam, epochs=2)
+    assert results.per_seed("first", "loss") == results.per_seed("second", "loss")
+    for i, seed in enumerate(seed_range(2)):
+        keras.utils.set_random_seed(seed)
+        inputs = keras.Input(shape=(5,))
+        alone = keras.Model(inputs, _dense_tower(8, "relu")(inputs))
+        alone.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+        history = alone.fit(X, y, epochs=2, verbose=0).history
+        np.testing.assert_allclose(results.per_seed("second", "loss")[i], history["loss"][-1],
+                                   rtol=1e-5)
+    different = side_by_side_over_seeds(make_towers, X, y, summarize=summarize, n_seeds=2,
+                                        optimizer=keras.optimizers.Adam, epochs=2)
+    assert different.per_seed("first", "loss") != different.per_seed("second", "loss")
