@@ -22,6 +22,7 @@ from course_utils.grading import ingest, merge
 from course_utils.grading.execution import progress_bar, run_jobs
 from course_utils.grading.grade_options import add_arguments, limits_from_args
 from course_utils.grading.job import PHASES, GradeJob, GradeResult, Status
+from course_utils.grading.notebook_facts import nbgrader_env
 from course_utils.grading.report import (
     Row,
     State,
@@ -29,7 +30,7 @@ from course_utils.grading.report import (
     submission_digest,
     write_grades_csv,
 )
-from course_utils.grading.template import build_template, nbgrader_env
+from course_utils.grading.template import build_template
 
 __all__ = ["add_arguments", "run"]
 

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from course_utils.grading import repair
-from course_utils.grading.ingest import check_notebook
 from course_utils.grading.nbgrader_ext import DEAD_IN_CELL, NOT_RUN, UNRESPONSIVE, config_lines
-from course_utils.grading.template import CourseTemplate, nbgrader_env
+from course_utils.grading.notebook_facts import check_notebook, nbgrader_env
+from course_utils.grading.template import CourseTemplate
 
 if TYPE_CHECKING:  # pragma: no cover
     from course_utils.grading.sandbox import Limits
@@ -192,16 +192,6 @@ def _select_notebooks(job: GradeJob) -> tuple[dict[str, bytes], dict[str, bytes]
 def _unreadable(job: GradeJob, message: str, notes: list[str], start: float) -> GradeResult:
     return GradeResult(job.student, Status.UNREADABLE, message, 0.0, job.template.max_score,
                        notes=notes, seconds=time.perf_counter() - start)
-
-
-def _apply_env(changes: dict[str, str | None]) -> dict[str, str]:
-    env = nbgrader_env()
-    for name, value in changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
 
 
 def _rlimits(limits: Limits | None):
@@ -430,7 +420,7 @@ def grade(job: GradeJob) -> GradeResult:
         else:
             code, log = _run([python, "-m", "course_utils.grading.nbgrader_driver", assignment,
                               student, str(options), *extra_args],
-                             workdir, _apply_env(env_changes), seconds, limit)
+                             workdir, nbgrader_env(env_changes), seconds, limit)
         clock.lap("nbgrader")
         if _driver_phases(workdir, sent, clock):
             clock.phases.pop("nbgrader"), clock.cpu.pop("nbgrader")
