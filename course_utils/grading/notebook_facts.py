@@ -46,15 +46,21 @@ IGNORED = (".ipynb_checkpoints", "__pycache__")
 
 
 def cell_source(cell: dict) -> str:
-    """A cell's source as one string (nbformat stores a string or a list of lines)."""
+    """A cell's source as one string (nbformat stores a string or a list of lines).
+
+    Malformed sources (a submission's) give what text they hold, or ``""``.
+    """
     source = cell.get("source", "")
-    return source if isinstance(source, str) else "".join(source)
+    if isinstance(source, list):
+        source = "".join(part for part in source if isinstance(part, str))
+    return source if isinstance(source, str) else ""
 
 
 def nbgrader_meta(cell: dict) -> dict:
     """A cell's ``metadata.nbgrader`` (empty if missing or not a mapping)."""
-    meta = (cell.get("metadata") or {}).get("nbgrader")
-    return meta if isinstance(meta, dict) else {}
+    meta = cell.get("metadata")
+    data = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return data if isinstance(data, dict) else {}
 
 
 def grade_id(cell: dict) -> str | None:

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
+from course_utils.grading import notebook_facts as facts
+
 __all__ = ["answer_cells", "Pair", "SimilarityResult", "compare_submissions",
            "format_ranking", "write_similarity_html", "add_arguments", "run"]
 
@@ -52,9 +54,7 @@ FULL_EVIDENCE = 60
 """Shared normalised characters at which a task's excess counts fully (less: pro rata)."""
 
 
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return source if isinstance(source, str) else "".join(source)
+_source = facts.cell_source
 
 
 def answer_cells(notebook: dict, strip_markers: bool = True) -> dict[str, str]:
