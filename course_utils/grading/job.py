@@ -82,6 +82,10 @@ class GradeJob:
             new process per submission; only with the sandbox (without it the
             rlimits are set on the grader process itself). Each submission
             still gets its own workdir, kernel and sandbox.
+        parsed: Notebooks of ``files`` the caller already read with
+            :func:`~course_utils.grading.notebook_facts.check_notebook` (file
+            name -> notebook), so :func:`grade` does not parse them again;
+            the others are parsed from ``files``. Not modified.
     """
 
     template: CourseTemplate
@@ -96,6 +100,7 @@ class GradeJob:
     limits: Limits | None = None
     python: str | None = None
     reuse_grader: bool = True
+    parsed: dict[str, dict] = field(default_factory=dict, repr=False, compare=False)
 
 
 PHASES = ("ingest", "repair", "course_copy", "grader_start", "kernel_start", "execution",
@@ -160,7 +165,7 @@ class GradeResult:
     cpu: dict[str, float] = field(default_factory=dict)
 
 
-def _select_notebooks(job: GradeJob) -> tuple[dict[str, bytes], dict[str, bytes], list[str], str]:
+def _select_notebooks(job: GradeJob) -> tuple[dict[str, str], dict[str, bytes], list[str], str]:
     """Maps submitted files to the assignment's notebooks.
 
     Rule: a notebook with the expected name is used as is. If the assignment
@@ -169,17 +174,18 @@ def _select_notebooks(job: GradeJob) -> tuple[dict[str, bytes], dict[str, bytes]
     so). Other files go along unchanged.
 
     Returns:
-        ``(notebooks, other_files, notes, problem)``.
+        ``(notebooks, other_files, notes, problem)``; ``notebooks`` maps each
+        expected notebook name to the submitted file graded under it.
     """
     expected = [f"{name}.ipynb" for name in job.template.notebooks]
     submitted = {name: data for name, data in job.files.items()
                  if name.endswith(".ipynb") and "/" not in name}
     others = {name: data for name, data in job.files.items() if name not in submitted}
-    notebooks = {name: submitted[name] for name in expected if name in submitted}
+    notebooks = {name: name for name in expected if name in submitted}
     notes: list[str] = []
     if not notebooks and len(expected) == 1 and len(submitted) == 1:
-        (name, data), = submitted.items()
-        notebooks = {expected[0]: data}
+        name, = submitted
+        notebooks = {expected[0]: name}
         if job.layout == "nbgrader":
             notes.append(f"graded {name} as {expected[0]} (wrong file name)")
     if not notebooks:
@@ -375,13 +381,15 @@ def grade(job: GradeJob) -> GradeResult:
         result.seconds = time.perf_counter() - start
         return result
 
-    notebooks_bytes, others, notes, problem = _select_notebooks(job)
+    selected, others, notes, problem = _select_notebooks(job)
     if problem:
         clock.lap("ingest")
         return done(_unreadable(job, problem, notes, start))
     notebooks: dict[str, dict] = {}
-    for name, data in notebooks_bytes.items():
-        notebook, problem = check_notebook(data)
+    for name, submitted in selected.items():
+        notebook = job.parsed.get(submitted)
+        if notebook is None:
+            notebook, problem = check_notebook(job.files[submitted])
         clock.lap("ingest")
         if notebook is None:
             return done(_unreadable(job, problem, notes, start))

@@ -357,3 +357,32 @@ def test_nbgrader_env_puts_this_python_first_and_applies_changes(monkeypatch):
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
     assert "COURSE_TEST_DROP" not in env and env["COURSE_TEST_SET"] == "1"
     assert "COURSE_TEST_DROP" in os.environ, "the process environment is not changed"
+
+
+def test_a_job_grades_the_notebook_its_caller_already_read(monkeypatch):
+    from course_utils.grading import job as job_module
+    from course_utils.grading.job import GradeJob, Status
+    from course_utils.grading.template import CourseTemplate
+
+    template = CourseTemplate("small", "c", b"cfg", b"db", {}, ("small",), (), 10.0)
+    written = {}
+
+    class Stop(Exception):
+        pass
+
+    def write_workdir(workdir, job, notebooks, others):
+        written.update(notebooks)
+        raise Stop
+
+    monkeypatch.setattr(job_module, "_write_workdir", write_workdir)
+    # The bytes are unreadable: without `parsed` the job says so, with it the
+    # job goes on with the caller's notebook, under the expected name.
+    bad = {"mine.ipynb": b"{"}
+    assert job_module.grade(GradeJob(template, "ann", bad, "t")).status == Status.UNREADABLE
+    parsed = source_notebook()
+    with pytest.raises(Stop):
+        job_module.grade(GradeJob(template, "ann", bad, "t", parsed={"mine.ipynb": parsed}))
+    assert list(written) == ["small.ipynb"]
+    assert [c["source"] for c in written["small.ipynb"]["cells"]] == [
+        c["source"] for c in parsed["cells"]]
+    assert written["small.ipynb"] is not parsed, "the caller's notebook is not modified"
