@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from course_utils.grading import repair
+from course_utils.grading import repair, workers
 from course_utils.grading.nbgrader_ext import DEAD_IN_CELL, NOT_RUN, UNRESPONSIVE, config_lines
 from course_utils.grading.notebook_facts import check_notebook, nbgrader_env
 from course_utils.grading.template import CourseTemplate
@@ -200,60 +198,6 @@ def _unreadable(job: GradeJob, message: str, notes: list[str], start: float) -> 
                        notes=notes, seconds=time.perf_counter() - start)
 
 
-def _rlimits(limits: Limits | None):
-    """A function that sets memory and file-size rlimits on a process (no sandbox).
-
-    The limits are set on the nbgrader process right after it starts (with
-    ``prlimit``, not a ``preexec_fn``, which is unsafe in threads); the kernel
-    it starts seconds later inherits them.
-    """
-    if limits is None:
-        return None
-
-    def apply(pid: int) -> None:
-        import resource
-
-        memory = limits.memory_mb * 1024 * 1024
-        size = limits.file_size_mb * 1024 * 1024
-        resource.prlimit(pid, resource.RLIMIT_AS, (memory, memory))
-        resource.prlimit(pid, resource.RLIMIT_FSIZE, (size, size))
-
-    return apply
-
-
-def _run(command: list[str], cwd: Path, env: dict[str, str], seconds: float,
-         limit=None) -> tuple[int | None, str]:
-    """Runs ``command`` in its own session; kills the whole group after ``seconds``.
-
-    Args:
-        limit: called with the new process's pid right after it starts.
-
-    Returns:
-        ``(exit code or None on timeout, combined output tail)``.
-    """
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        if limit is not None:
-            try:
-                limit(process.pid)
-            except ProcessLookupError:
-                pass
-        output, _ = process.communicate(timeout=seconds)
-        code: int | None = process.returncode
-    except subprocess.TimeoutExpired:
-        code = None
-        output = b""
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if process.returncode is None:
-            output, _ = process.communicate()
-    return code, output.decode("utf-8", "replace")[-6000:]
-
-
 def _status_from_notebook(notebook: dict) -> tuple[str, str]:
     """(status, what happened) from the errors recorded in the graded notebook."""
     timed_out, failed, errors = [], [], []
@@ -323,46 +267,6 @@ def _write_workdir(workdir: Path, job: GradeJob, notebooks: dict[str, dict],
         (submitted / name).write_text(json.dumps(notebook), encoding="utf-8")
 
 
-class _Clock:
-    """Wall and CPU (this thread's) seconds of consecutive phases."""
-
-    def __init__(self):
-        self.phases: dict[str, float] = {}
-        self.cpu: dict[str, float] = {}
-        self._wall, self._cpu = time.perf_counter(), time.thread_time()
-
-    def lap(self, name: str) -> None:
-        wall, cpu = time.perf_counter(), time.thread_time()
-        self.phases[name] = self.phases.get(name, 0.0) + wall - self._wall
-        self.cpu[name] = self.cpu.get(name, 0.0) + cpu - self._cpu
-        self._wall, self._cpu = wall, cpu
-
-
-def _driver_phases(workdir: Path, sent: float, clock: _Clock) -> bool:
-    """Adds the grader process's phases (from ``driver-times.json``) to ``clock``.
-
-    Returns:
-        Whether the grader process recorded its phases.
-    """
-    from course_utils.grading.nbgrader_driver import TIMES_FILE
-
-    try:
-        times = {name: tuple(value) for name, value in
-                 json.loads((workdir / TIMES_FILE).read_text(encoding="utf-8")).items()}
-    except (OSError, ValueError):
-        return False
-    order = [("grader_start", "kernel_start"), ("kernel_start", "cells_start"),
-             ("execution", "autograded"), ("feedback", "feedback_done")]
-    wall, cpu = sent, times.get("cpu_base", (0.0, 0.0))[1]
-    for phase, moment in order:
-        if moment not in times:
-            continue
-        clock.phases[phase] = max(times[moment][0] - wall, 0.0)
-        clock.cpu[phase] = max(times[moment][1] - cpu, 0.0)
-        wall, cpu = times[moment][:2]
-    return True
-
-
 def grade(job: GradeJob) -> GradeResult:
     """Grades one submission; never raises for a bad submission.
 
@@ -374,7 +278,7 @@ def grade(job: GradeJob) -> GradeResult:
         where the time went.
     """
     start = time.perf_counter()
-    clock = _Clock()
+    clock = workers.Clock()
 
     def done(result: GradeResult) -> GradeResult:
         result.phases, result.cpu = clock.phases, clock.cpu
@@ -411,7 +315,7 @@ def grade(job: GradeJob) -> GradeResult:
                                      python=python)
             env_changes, extra_args = kernel.env, list(kernel.nbgrader_args)
         else:
-            limit = _rlimits(job.limits)
+            limit = workers.rlimits(job.limits)
         options = workdir / "driver-options.json"
         options.write_text(json.dumps({"hidden_lines": list(job.template.hidden_lines),
                                        "message_strings": list(job.template.message_strings),
@@ -420,17 +324,15 @@ def grade(job: GradeJob) -> GradeResult:
         seconds = job.wall_seconds + job.overhead_seconds
         sent = time.time()
         if job.sandbox and job.reuse_grader:
-            from course_utils.grading import workers
-
             code, log = workers.run_in_worker(python, nbgrader_env(), workdir, assignment,
                                               student, options, extra_args, env_changes,
                                               seconds)
         else:
-            code, log = _run([python, "-m", "course_utils.grading.nbgrader_driver", assignment,
-                              student, str(options), *extra_args],
-                             workdir, nbgrader_env(env_changes), seconds, limit)
+            code, log = workers.run_once([python, "-m", "course_utils.grading.nbgrader_driver",
+                                          assignment, student, str(options), *extra_args],
+                                         workdir, nbgrader_env(env_changes), seconds, limit)
         clock.lap("nbgrader")
-        if _driver_phases(workdir, sent, clock):
+        if workers.driver_phases(workdir, sent, clock):
             clock.phases.pop("nbgrader"), clock.cpu.pop("nbgrader")
         if job.sandbox:
             notes.extend(sandbox.read_events(workdir))
@@ -458,7 +360,7 @@ def grade(job: GradeJob) -> GradeResult:
                     status = nb_status
                 message = "; ".join(filter(None, [message, nb_message]))
                 autograded[name] = data
-            notes.extend(_driver_notes(workdir))
+            notes.extend(workers.driver_notes(workdir))
             folder = workdir / "feedback" / student / assignment
             feedback = {path.name: path.read_bytes() for path in sorted(folder.glob("*.html"))}
         score = sum(cell.score for cell in cells)
@@ -467,12 +369,3 @@ def grade(job: GradeJob) -> GradeResult:
         return done(GradeResult(student, status, message, float(score), job.template.max_score,
                                 cells=cells, autograded=autograded, feedback=feedback,
                                 notes=notes, log=log))
-
-
-def _driver_notes(workdir: Path) -> list[str]:
-    from course_utils.grading.nbgrader_driver import NOTES_FILE
-
-    try:
-        return list(json.loads((workdir / NOTES_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return ["feedback could not be generated"]
