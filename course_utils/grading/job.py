@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from course_utils.grading import repair, workers
 from course_utils.grading.nbgrader_ext import DEAD_IN_CELL, NOT_RUN, UNRESPONSIVE, config_lines
-from course_utils.grading.notebook_facts import check_notebook, nbgrader_env
+from course_utils.grading.notebook_facts import check_notebook, nbgrader_env, nbgrader_meta
 from course_utils.grading.template import CourseTemplate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -203,7 +203,7 @@ def _status_from_notebook(notebook: dict) -> tuple[str, str]:
     timed_out, failed, errors = [], [], []
     stuck = ""
     for index, cell in enumerate(notebook.get("cells", [])):
-        meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+        meta = nbgrader_meta(cell)
         name = meta.get("grade_id") or f"cell {index}"
         enames = [o.get("ename") for o in cell.get("outputs", []) or []
                   if o.get("output_type") == "error"]

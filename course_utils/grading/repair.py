@@ -159,7 +159,7 @@ def redact_hidden_tests(notebook: dict, hidden_lines: list[str] | tuple[str, ...
 
     for cell in notebook.get("cells", []):
         source = facts.cell_source(cell)
-        if "HIDDEN TESTS" in source:
+        if facts.HIDDEN_TESTS in source:
             cell["source"] = facts.strip_hidden_tests(source)
         is_test = bool(facts.nbgrader_meta(cell).get("grade"))
         for output in cell.get("outputs", []) or []:

@@ -66,7 +66,7 @@ def answer_cells(notebook: dict, strip_markers: bool = True) -> dict[str, str]:
     """
     cells = {}
     for cell in notebook.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = facts.nbgrader_meta(cell)
         if cell.get("cell_type") == "code" and meta.get("solution") and meta.get("grade_id"):
             source = _source(cell)
             if strip_markers:
