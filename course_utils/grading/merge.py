@@ -20,8 +20,23 @@ __all__ = ["install_assignment", "record_result"]
 
 
 def install_assignment(db_url: str, template: CourseTemplate) -> None:
-    """Creates or updates the assignment's structure in the gradebook at ``db_url``."""
+    """Creates or updates the assignment's structure in the gradebook at ``db_url``.
+
+    A course without a gradebook yet gets a copy of the template's (built by
+    ``nbgrader generate_assignment`` with the course's own configuration, so
+    it is the gradebook nbgrader would have created): this skips creating the
+    tables with nbgrader's database migrations, about 3 s.
+    """
     from nbgrader.api import Gradebook
+
+    if db_url.startswith("sqlite:///"):
+        path = Path(db_url[len("sqlite:///"):])
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial")
+            partial.write_bytes(template.gradebook)
+            partial.replace(path)  # never a half-written gradebook
+            return
 
     with tempfile.TemporaryDirectory(prefix="course-grade-template-db-") as tmp:
         path = Path(tmp) / "gradebook.db"

@@ -254,8 +254,8 @@ def generated_assignment(course_root: Path, assignments: Sequence[str],
         work = copy_course(course_root, Path(tmp), assignments)
         for assignment in assignments:
             result = subprocess.run(
-                [sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-                 "--force", "--log-level=WARN"],
+                [sys.executable, "-m", "course_utils.grading.nbgrader_main",
+                 "generate_assignment", assignment, "--force", "--log-level=WARN"],
                 cwd=work, capture_output=True, text=True, env=nbgrader_env(), timeout=timeout)
             if result.returncode != 0:
                 raise RuntimeError(
