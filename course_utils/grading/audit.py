@@ -33,6 +33,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from course_utils.grading import notebook_facts as facts
+
 __all__ = ["Finding", "audit_notebook", "audit_source"]
 
 SUSPICIOUS_MODULES = frozenset({
@@ -323,17 +325,8 @@ def audit_source(source: str, aliases: dict[str, str] | None = None
     return shell + visitor.found
 
 
-def _cell_source(cell: dict) -> str:
-    source = cell.get("source", "")
-    if isinstance(source, list):
-        source = "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
-
-
-def _nbgrader(cell: dict) -> dict:
-    meta = cell.get("metadata")
-    data = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return data if isinstance(data, dict) else {}
+_cell_source = facts.cell_source
+_nbgrader = facts.nbgrader_meta
 
 
 def _is_locked_test(cell: dict) -> bool:

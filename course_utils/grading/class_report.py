@@ -26,6 +26,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_utils.grading import notebook_facts as facts
+
 __all__ = ["Failure", "failure_reasons", "collect_failures", "build_html",
            "write_class_report"]
 
@@ -88,11 +90,10 @@ def failure_reasons(notebook: dict) -> dict[str, tuple[str, str, str]]:
     """
     reasons = {}
     for cell in notebook.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = facts.nbgrader_meta(cell)
         if not meta.get("grade") or cell.get("cell_type") != "code":
             continue
-        source = cell.get("source", "")
-        source = source if isinstance(source, str) else "".join(source)
+        source = facts.cell_source(cell)
         for output in cell.get("outputs", []):
             if output.get("output_type") != "error":
                 continue

@@ -10,6 +10,7 @@ once into memory and never written.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from course_utils.grading import ingest, merge
 from course_utils.grading.execution import progress_bar, run_jobs
 from course_utils.grading.grade_options import add_arguments, limits_from_args
 from course_utils.grading.job import PHASES, GradeJob, GradeResult, Status
+from course_utils.grading.notebook_facts import nbgrader_env
 from course_utils.grading.report import (
     Row,
     State,
@@ -29,25 +31,36 @@ from course_utils.grading.report import (
     submission_digest,
     write_grades_csv,
 )
-from course_utils.grading.template import build_template, nbgrader_env
+from course_utils.grading.template import build_template
 
 __all__ = ["add_arguments", "run"]
 
 STATE_FILE = ".course-grade-state.json"
 
 
-def _audit(files: dict[str, bytes]) -> str:
+def _read_notebooks(files: dict[str, bytes]) -> dict[str, dict]:
+    """The readable notebooks of a submission (file name -> notebook), read once.
+
+    The audit reads them here; the grading job gets them too (``GradeJob.parsed``).
+    """
+    notebooks = {}
+    for name, data in sorted(files.items()):
+        if name.endswith(".ipynb"):
+            notebook, _ = ingest.check_notebook(data)
+            if notebook is not None:
+                notebooks[name] = notebook
+    return notebooks
+
+
+def _audit(notebooks: dict[str, dict]) -> str:
     """The static audit's findings for the submission's notebooks, ``"; "``-joined."""
     try:
         from course_utils.grading.audit import audit_notebook
     except ImportError:  # pragma: no cover (the audit module is optional)
         return ""
     findings = []
-    for name, data in sorted(files.items()):
-        if name.endswith(".ipynb"):
-            notebook, _ = ingest.check_notebook(data)
-            if notebook is not None:
-                findings.extend(str(finding) for finding in audit_notebook(notebook))
+    for _, notebook in sorted(notebooks.items()):
+        findings.extend(str(finding) for finding in audit_notebook(notebook))
     return "; ".join(findings)
 
 
@@ -122,7 +135,12 @@ def run(args: argparse.Namespace) -> int:
                              cell_timeout=args.timeout, wall_seconds=limits.wall_seconds,
                              sandbox=sandbox_on, limits=limits,
                              reuse_grader=not getattr(args, "fresh_grader", False)))
-    audits = {job.student: _audit(job.files) for job in jobs}
+    parsed = {job.student: _read_notebooks(job.files) for job in jobs}
+    audits = {student: _audit(notebooks) for student, notebooks in parsed.items()}
+    if not args.dask:
+        # Local threads share this memory: hand them the notebooks read for the
+        # audit. A Dask job travels as bytes only (half the payload).
+        jobs = [dataclasses.replace(job, parsed=parsed[job.student]) for job in jobs]
     timestamps = {job.student: job.files.get("timestamp.txt", b"").decode("utf-8", "replace")
                   for job in jobs}
     batch_lap("audit")

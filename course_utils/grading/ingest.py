@@ -13,11 +13,14 @@ originals are never touched by grading.
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+# "Is this a readable notebook" lives with the other notebook facts; it stays
+# importable from here.
+from course_utils.grading.notebook_facts import check_notebook
 
 __all__ = ["Submission", "find_submissions", "check_notebook", "student_id_from"]
 
@@ -156,36 +159,3 @@ def _from_zip(path: Path) -> list[Submission]:
             result.append(Submission(student_id_from(name), {member.name: archive.read(info)},
                                      f"{path}:{info.filename}", "zip"))
     return result
-
-
-def check_notebook(data: bytes) -> tuple[dict | None, str]:
-    """Parses a submitted notebook, or says why it cannot be graded.
-
-    Args:
-        data: the file's bytes.
-
-    Returns:
-        ``(notebook, "")`` for a readable nbformat-4 notebook, else
-        ``(None, problem)`` where ``problem`` reads like
-        ``"unreadable: not valid JSON (line 3, column 1)"``.
-    """
-    if not data.strip():
-        return None, "unreadable: empty file"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, "unreadable: not a notebook (binary data, not UTF-8 JSON text)"
-    try:
-        notebook = json.loads(text)
-    except json.JSONDecodeError as error:
-        return None, f"unreadable: not valid JSON ({error.msg} at line {error.lineno}, " \
-                     f"column {error.colno})"
-    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        return None, ("unreadable: not a notebook (JSON without a 'cells' list; "
-                      f"received a {type(notebook).__name__})")
-    if notebook.get("nbformat") != 4:
-        return None, (f"unreadable: expected nbformat 4, received nbformat "
-                      f"{notebook.get('nbformat')!r}")
-    if not all(isinstance(cell, dict) and "cell_type" in cell for cell in notebook["cells"]):
-        return None, "unreadable: not a notebook (a cell without 'cell_type')"
-    return notebook, ""

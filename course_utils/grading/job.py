@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,10 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from course_utils.grading import repair
-from course_utils.grading.ingest import check_notebook
+from course_utils.grading import repair, workers
 from course_utils.grading.nbgrader_ext import DEAD_IN_CELL, NOT_RUN, UNRESPONSIVE, config_lines
-from course_utils.grading.template import CourseTemplate, nbgrader_env
+from course_utils.grading.notebook_facts import check_notebook, nbgrader_env, nbgrader_meta
+from course_utils.grading.template import CourseTemplate
 
 if TYPE_CHECKING:  # pragma: no cover
     from course_utils.grading.sandbox import Limits
@@ -82,6 +80,10 @@ class GradeJob:
             new process per submission; only with the sandbox (without it the
             rlimits are set on the grader process itself). Each submission
             still gets its own workdir, kernel and sandbox.
+        parsed: Notebooks of ``files`` the caller already read with
+            :func:`~course_utils.grading.notebook_facts.check_notebook` (file
+            name -> notebook), so :func:`grade` does not parse them again;
+            the others are parsed from ``files``. Not modified.
     """
 
     template: CourseTemplate
@@ -96,6 +98,7 @@ class GradeJob:
     limits: Limits | None = None
     python: str | None = None
     reuse_grader: bool = True
+    parsed: dict[str, dict] = field(default_factory=dict, repr=False, compare=False)
 
 
 PHASES = ("ingest", "repair", "course_copy", "grader_start", "kernel_start", "execution",
@@ -160,7 +163,7 @@ class GradeResult:
     cpu: dict[str, float] = field(default_factory=dict)
 
 
-def _select_notebooks(job: GradeJob) -> tuple[dict[str, bytes], dict[str, bytes], list[str], str]:
+def _select_notebooks(job: GradeJob) -> tuple[dict[str, str], dict[str, bytes], list[str], str]:
     """Maps submitted files to the assignment's notebooks.
 
     Rule: a notebook with the expected name is used as is. If the assignment
@@ -169,17 +172,18 @@ def _select_notebooks(job: GradeJob) -> tuple[dict[str, bytes], dict[str, bytes]
     so). Other files go along unchanged.
 
     Returns:
-        ``(notebooks, other_files, notes, problem)``.
+        ``(notebooks, other_files, notes, problem)``; ``notebooks`` maps each
+        expected notebook name to the submitted file graded under it.
     """
     expected = [f"{name}.ipynb" for name in job.template.notebooks]
     submitted = {name: data for name, data in job.files.items()
                  if name.endswith(".ipynb") and "/" not in name}
     others = {name: data for name, data in job.files.items() if name not in submitted}
-    notebooks = {name: submitted[name] for name in expected if name in submitted}
+    notebooks = {name: name for name in expected if name in submitted}
     notes: list[str] = []
     if not notebooks and len(expected) == 1 and len(submitted) == 1:
-        (name, data), = submitted.items()
-        notebooks = {expected[0]: data}
+        name, = submitted
+        notebooks = {expected[0]: name}
         if job.layout == "nbgrader":
             notes.append(f"graded {name} as {expected[0]} (wrong file name)")
     if not notebooks:
@@ -194,76 +198,12 @@ def _unreadable(job: GradeJob, message: str, notes: list[str], start: float) -> 
                        notes=notes, seconds=time.perf_counter() - start)
 
 
-def _apply_env(changes: dict[str, str | None]) -> dict[str, str]:
-    env = nbgrader_env()
-    for name, value in changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
-
-
-def _rlimits(limits: Limits | None):
-    """A function that sets memory and file-size rlimits on a process (no sandbox).
-
-    The limits are set on the nbgrader process right after it starts (with
-    ``prlimit``, not a ``preexec_fn``, which is unsafe in threads); the kernel
-    it starts seconds later inherits them.
-    """
-    if limits is None:
-        return None
-
-    def apply(pid: int) -> None:
-        import resource
-
-        memory = limits.memory_mb * 1024 * 1024
-        size = limits.file_size_mb * 1024 * 1024
-        resource.prlimit(pid, resource.RLIMIT_AS, (memory, memory))
-        resource.prlimit(pid, resource.RLIMIT_FSIZE, (size, size))
-
-    return apply
-
-
-def _run(command: list[str], cwd: Path, env: dict[str, str], seconds: float,
-         limit=None) -> tuple[int | None, str]:
-    """Runs ``command`` in its own session; kills the whole group after ``seconds``.
-
-    Args:
-        limit: called with the new process's pid right after it starts.
-
-    Returns:
-        ``(exit code or None on timeout, combined output tail)``.
-    """
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        if limit is not None:
-            try:
-                limit(process.pid)
-            except ProcessLookupError:
-                pass
-        output, _ = process.communicate(timeout=seconds)
-        code: int | None = process.returncode
-    except subprocess.TimeoutExpired:
-        code = None
-        output = b""
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if process.returncode is None:
-            output, _ = process.communicate()
-    return code, output.decode("utf-8", "replace")[-6000:]
-
-
 def _status_from_notebook(notebook: dict) -> tuple[str, str]:
     """(status, what happened) from the errors recorded in the graded notebook."""
     timed_out, failed, errors = [], [], []
     stuck = ""
     for index, cell in enumerate(notebook.get("cells", [])):
-        meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+        meta = nbgrader_meta(cell)
         name = meta.get("grade_id") or f"cell {index}"
         enames = [o.get("ename") for o in cell.get("outputs", []) or []
                   if o.get("output_type") == "error"]
@@ -327,46 +267,6 @@ def _write_workdir(workdir: Path, job: GradeJob, notebooks: dict[str, dict],
         (submitted / name).write_text(json.dumps(notebook), encoding="utf-8")
 
 
-class _Clock:
-    """Wall and CPU (this thread's) seconds of consecutive phases."""
-
-    def __init__(self):
-        self.phases: dict[str, float] = {}
-        self.cpu: dict[str, float] = {}
-        self._wall, self._cpu = time.perf_counter(), time.thread_time()
-
-    def lap(self, name: str) -> None:
-        wall, cpu = time.perf_counter(), time.thread_time()
-        self.phases[name] = self.phases.get(name, 0.0) + wall - self._wall
-        self.cpu[name] = self.cpu.get(name, 0.0) + cpu - self._cpu
-        self._wall, self._cpu = wall, cpu
-
-
-def _driver_phases(workdir: Path, sent: float, clock: _Clock) -> bool:
-    """Adds the grader process's phases (from ``driver-times.json``) to ``clock``.
-
-    Returns:
-        Whether the grader process recorded its phases.
-    """
-    from course_utils.grading.nbgrader_driver import TIMES_FILE
-
-    try:
-        times = {name: tuple(value) for name, value in
-                 json.loads((workdir / TIMES_FILE).read_text(encoding="utf-8")).items()}
-    except (OSError, ValueError):
-        return False
-    order = [("grader_start", "kernel_start"), ("kernel_start", "cells_start"),
-             ("execution", "autograded"), ("feedback", "feedback_done")]
-    wall, cpu = sent, times.get("cpu_base", (0.0, 0.0))[1]
-    for phase, moment in order:
-        if moment not in times:
-            continue
-        clock.phases[phase] = max(times[moment][0] - wall, 0.0)
-        clock.cpu[phase] = max(times[moment][1] - cpu, 0.0)
-        wall, cpu = times[moment][:2]
-    return True
-
-
 def grade(job: GradeJob) -> GradeResult:
     """Grades one submission; never raises for a bad submission.
 
@@ -378,20 +278,22 @@ def grade(job: GradeJob) -> GradeResult:
         where the time went.
     """
     start = time.perf_counter()
-    clock = _Clock()
+    clock = workers.Clock()
 
     def done(result: GradeResult) -> GradeResult:
         result.phases, result.cpu = clock.phases, clock.cpu
         result.seconds = time.perf_counter() - start
         return result
 
-    notebooks_bytes, others, notes, problem = _select_notebooks(job)
+    selected, others, notes, problem = _select_notebooks(job)
     if problem:
         clock.lap("ingest")
         return done(_unreadable(job, problem, notes, start))
     notebooks: dict[str, dict] = {}
-    for name, data in notebooks_bytes.items():
-        notebook, problem = check_notebook(data)
+    for name, submitted in selected.items():
+        notebook = job.parsed.get(submitted)
+        if notebook is None:
+            notebook, problem = check_notebook(job.files[submitted])
         clock.lap("ingest")
         if notebook is None:
             return done(_unreadable(job, problem, notes, start))
@@ -413,7 +315,7 @@ def grade(job: GradeJob) -> GradeResult:
                                      python=python)
             env_changes, extra_args = kernel.env, list(kernel.nbgrader_args)
         else:
-            limit = _rlimits(job.limits)
+            limit = workers.rlimits(job.limits)
         options = workdir / "driver-options.json"
         options.write_text(json.dumps({"hidden_lines": list(job.template.hidden_lines),
                                        "message_strings": list(job.template.message_strings),
@@ -422,17 +324,15 @@ def grade(job: GradeJob) -> GradeResult:
         seconds = job.wall_seconds + job.overhead_seconds
         sent = time.time()
         if job.sandbox and job.reuse_grader:
-            from course_utils.grading import workers
-
             code, log = workers.run_in_worker(python, nbgrader_env(), workdir, assignment,
                                               student, options, extra_args, env_changes,
                                               seconds)
         else:
-            code, log = _run([python, "-m", "course_utils.grading.nbgrader_driver", assignment,
-                              student, str(options), *extra_args],
-                             workdir, _apply_env(env_changes), seconds, limit)
+            code, log = workers.run_once([python, "-m", "course_utils.grading.nbgrader_driver",
+                                          assignment, student, str(options), *extra_args],
+                                         workdir, nbgrader_env(env_changes), seconds, limit)
         clock.lap("nbgrader")
-        if _driver_phases(workdir, sent, clock):
+        if workers.driver_phases(workdir, sent, clock):
             clock.phases.pop("nbgrader"), clock.cpu.pop("nbgrader")
         if job.sandbox:
             notes.extend(sandbox.read_events(workdir))
@@ -460,7 +360,7 @@ def grade(job: GradeJob) -> GradeResult:
                     status = nb_status
                 message = "; ".join(filter(None, [message, nb_message]))
                 autograded[name] = data
-            notes.extend(_driver_notes(workdir))
+            notes.extend(workers.driver_notes(workdir))
             folder = workdir / "feedback" / student / assignment
             feedback = {path.name: path.read_bytes() for path in sorted(folder.glob("*.html"))}
         score = sum(cell.score for cell in cells)
@@ -469,12 +369,3 @@ def grade(job: GradeJob) -> GradeResult:
         return done(GradeResult(student, status, message, float(score), job.template.max_score,
                                 cells=cells, autograded=autograded, feedback=feedback,
                                 notes=notes, log=log))
-
-
-def _driver_notes(workdir: Path) -> list[str]:
-    from course_utils.grading.nbgrader_driver import NOTES_FILE
-
-    try:
-        return list(json.loads((workdir / NOTES_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return ["feedback could not be generated"]

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from course_utils.grading import repair
 from course_utils.grading.nbgrader_ext import TIMES, mark
+from course_utils.grading.notebook_facts import with_changes
 
 NOTES_FILE = "driver-notes.json"
 TIMES_FILE = "driver-times.json"
@@ -127,12 +128,7 @@ def _serve() -> int:
         os.dup2(log, 2)
         os.close(log)
         os.environ.clear()
-        os.environ.update(base_env)
-        for name, value in request.get("env", {}).items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        os.environ.update(with_changes(base_env, request.get("env", {})))
         try:
             os.chdir(workdir)
             code = grade_here(request["assignment"], request["student"], request["options"],

@@ -21,6 +21,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 
+from course_utils.grading.notebook_facts import grade_id
+
 __all__ = ["ResilientExecute", "config_lines", "DEAD_IN_CELL", "NOT_RUN", "UNRESPONSIVE",
            "TIMES", "mark"]
 
@@ -48,8 +50,7 @@ that ipykernel itself uses)."""
 
 
 def _name(cell: NotebookNode, index: int) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta.get("grade_id") or f"cell {index}"
+    return grade_id(cell) or f"cell {index}"
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:

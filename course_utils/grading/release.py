@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
+
+from course_utils.grading.notebook_facts import generated_assignment
 
 __all__ = ["assignment_ids", "release", "normalize_notebook"]
 
@@ -81,25 +79,7 @@ def release(course_root: Path, ids: list[str] | None = None,
         )
     output = Path(output) if output is not None else course_root / "exercises"
     written = []
-    with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
-        work = Path(tmp)
-        shutil.copy2(course_root / "nbgrader_config.py", work / "nbgrader_config.py")
-        for assignment in ids:
-            shutil.copytree(
-                course_root / "solutions" / assignment,
-                work / "solutions" / assignment,
-                ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
-            )
-            result = subprocess.run(
-                [sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-                 "--force", "--log-level=WARN"],
-                cwd=work, capture_output=True, text=True, env=_env_with_venv_on_path(),
-            )
-            if result.returncode != 0:
-                raise RuntimeError(
-                    f"nbgrader generate_assignment {assignment} failed "
-                    f"(exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
-                )
+    with generated_assignment(course_root, ids) as work:
         for assignment in ids:
             generated = work / "exercises" / assignment
             for notebook in generated.glob("*.ipynb"):
@@ -111,10 +91,3 @@ def release(course_root: Path, ids: list[str] | None = None,
             written.extend(sorted(target.glob("*.ipynb")))
     return written
 
-
-def _env_with_venv_on_path() -> dict[str, str]:
-    """nbgrader runs ``alembic`` from PATH: make this interpreter's scripts visible."""
-    env = dict(os.environ)
-    scripts = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
-    return env

@@ -19,6 +19,8 @@ from __future__ import annotations
 import copy
 import re
 
+from course_utils.grading import notebook_facts as facts
+
 __all__ = ["prepare_for_grading", "limit_outputs", "redact_hidden_tests", "MAX_OUTPUT_CHARS"]
 
 MAX_OUTPUT_CHARS = 20_000
@@ -27,25 +29,13 @@ MAX_OUTPUT_CHARS = 20_000
 IMAGE_FACTOR = 100
 """Images (figures) may be this many times larger than ``MAX_OUTPUT_CHARS``."""
 
-_HIDDEN_BLOCK = re.compile(r"^[ \t]*#+[ \t]*BEGIN HIDDEN TESTS.*?^[ \t]*#+[ \t]*END HIDDEN TESTS"
-                           r"[^\n]*\n?", re.MULTILINE | re.DOTALL)
 _REDACTED = "[line removed: it repeats a hidden test]"
 _HIDDEN_TEXT = "[hidden test text]"
-
-
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return source if isinstance(source, str) else "".join(source)
 
 
 def _text(value: str | list[str]) -> str:
     """nbformat stores text as a string or a list of lines."""
     return value if isinstance(value, str) else "".join(value)
-
-
-def _grade_id(cell: dict) -> str | None:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta.get("grade_id") if isinstance(meta, dict) else None
 
 
 def prepare_for_grading(notebook: dict) -> tuple[dict, list[str]]:
@@ -62,12 +52,12 @@ def prepare_for_grading(notebook: dict) -> tuple[dict, list[str]]:
     cells = result["cells"]
     last_index: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        grade_id = _grade_id(cell)
+        grade_id = facts.grade_id(cell)
         if grade_id:
             last_index[grade_id] = index
     duplicated = set()
     for index, cell in enumerate(cells):
-        grade_id = _grade_id(cell)
+        grade_id = facts.grade_id(cell)
         if grade_id and last_index[grade_id] != index:
             duplicated.add(grade_id)
             cell.setdefault("metadata", {}).pop("nbgrader", None)
@@ -168,11 +158,10 @@ def redact_hidden_tests(notebook: dict, hidden_lines: list[str] | tuple[str, ...
         return text
 
     for cell in notebook.get("cells", []):
-        source = _source(cell)
-        if "HIDDEN TESTS" in source:
-            cell["source"] = _HIDDEN_BLOCK.sub("", source).rstrip("\n")
-        nbgrader_meta = cell.get("metadata", {}).get("nbgrader")
-        is_test = isinstance(nbgrader_meta, dict) and bool(nbgrader_meta.get("grade"))
+        source = facts.cell_source(cell)
+        if facts.HIDDEN_TESTS in source:
+            cell["source"] = facts.strip_hidden_tests(source)
+        is_test = bool(facts.nbgrader_meta(cell).get("grade"))
         for output in cell.get("outputs", []) or []:
             if output.get("output_type") == "error":
                 output["evalue"] = scrub_message(str(output.get("evalue", "")))
@@ -184,8 +173,7 @@ def redact_hidden_tests(notebook: dict, hidden_lines: list[str] | tuple[str, ...
                     output["traceback"] = [scrub(line) for line in lines[:-1]] + [
                         scrub_message(line) for line in lines[-1:]]
             if "text" in output:
-                text = _text(output["text"])
-                output["text"] = scrub(text)
+                output["text"] = scrub(_text(output["text"]))
             for mime, value in list((output.get("data") or {}).items()):
                 if isinstance(value, list):
                     value = "".join(value)

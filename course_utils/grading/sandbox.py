@@ -46,6 +46,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+# The launcher builds the bwrap command line; the probe here uses its flags.
+from course_utils.grading import sandbox_launch
+from course_utils.grading.sandbox_launch import within
+
 __all__ = [
     "BWRAP_ENV_VAR",
     "LIMIT_MINIMUMS",
@@ -142,8 +146,7 @@ def _bwrap_path(bwrap: str | None = None) -> str:
 @functools.lru_cache(maxsize=8)
 def _probe(bwrap: str) -> None:
     """Starts a trivial sandbox once per executable; raises if that fails."""
-    command = [bwrap, *_namespace_args(), "--ro-bind", "/", "/", "--dev", "/dev",
-               "--proc", "/proc", "true"]
+    command = sandbox_launch.probe_command(bwrap)
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -155,20 +158,6 @@ def _probe(bwrap: str) -> None:
             f"disabled (sysctl kernel.unprivileged_userns_clone=1), or run as root. "
             f"{_INSTALL_HINT}"
         )
-
-
-def _namespace_args() -> list[str]:
-    """Namespaces to unshare: all but the user namespace when we are root.
-
-    As root the kernel later drops to an unprivileged host user id (which a
-    user namespace would map back to root); without root, bwrap creates the
-    user namespace itself.
-    """
-    args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try"]
-    if os.geteuid() != 0:
-        args.insert(0, "--unshare-user")
-    return args
 
 
 def check_available(bwrap: str | None = None) -> None:
@@ -209,7 +198,7 @@ def _python_paths(python: str) -> tuple[tuple[str, ...], str | None]:
     paths = set(prefixes)
     for entry in info["path"]:
         entry = os.path.realpath(entry)
-        if os.path.isdir(entry) and not any(_is_within(entry, p) for p in prefixes) \
+        if os.path.isdir(entry) and not any(within(entry, p) for p in prefixes) \
                 and not _looks_like_course(entry):
             paths.add(entry)
     return tuple(sorted(p for p in paths if os.path.isdir(p))), info["package"]
@@ -222,10 +211,6 @@ def _looks_like_course(folder: str) -> bool:
             or any((path / name).exists() for name in
                    ("nbgrader_config.py", "gradebook.db", "solutions", "source",
                     "submitted")))
-
-
-def _is_within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _data_paths() -> list[str]:
@@ -321,7 +306,7 @@ def prepare(workdir: Path, *, limits: Limits, python: str = sys.executable,
     }
     config_path = sandbox / "config.json"
     config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
-    launcher = Path(__file__).with_name("sandbox_launch.py")
+    launcher = Path(sandbox_launch.__file__)
     spec = {
         "argv": [sys.executable, "-I", "-S", str(launcher), str(config_path),
                  "{connection_file}"],

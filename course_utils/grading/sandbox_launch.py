@@ -47,6 +47,25 @@ def _event(config: dict, message: str) -> None:
     print(f"sandbox: {message}", file=sys.stderr, flush=True)
 
 
+def namespace_args(from_root: bool) -> list[str]:
+    """The namespaces bwrap unshares: all but the user namespace when run as root.
+
+    As root the kernel later drops to an unprivileged host user id (which a
+    user namespace would map back to root); without root, bwrap creates the
+    user namespace itself. :mod:`course_utils.grading.sandbox` probes bwrap
+    with the same flags.
+    """
+    args = [] if from_root else ["--unshare-user"]
+    return args + ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                   "--unshare-cgroup-try"]
+
+
+def probe_command(bwrap: str) -> list[str]:
+    """A trivial sandbox with the kernel's namespaces: it works, or bwrap cannot run here."""
+    return [bwrap, *namespace_args(os.geteuid() == 0), "--ro-bind", "/", "/",
+            "--dev", "/dev", "--proc", "/proc", "true"]
+
+
 def _system_binds() -> list[str]:
     args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -57,7 +76,8 @@ def _system_binds() -> list[str]:
     return args
 
 
-def _within(path: str, folder: str) -> bool:
+def within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or inside it (both absolute, normalised)."""
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
@@ -71,7 +91,7 @@ def _outermost(paths: list[str]) -> list[str]:
     """The paths not inside another one of them, shortest first."""
     kept: list[str] = []
     for path in sorted(set(paths), key=len):
-        if not any(_within(path, other) for other in kept):
+        if not any(within(path, other) for other in kept):
             kept.append(path)
     return kept
 
@@ -106,11 +126,8 @@ def build_command(config: dict, cwd: str, scratch: str, tmp: str, uid: int | Non
                   kernel_args: list[str]) -> list[str]:
     """The bwrap command line that runs ipykernel for the notebook in ``cwd``."""
     from_root = os.geteuid() == 0
-    args = [config["bwrap"], "--die-with-parent", "--new-session"]
-    if not from_root:
-        args.append("--unshare-user")
-    args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-             "--unshare-cgroup-try", "--hostname", "sandbox"]
+    args = [config["bwrap"], "--die-with-parent", "--new-session",
+            *namespace_args(from_root), "--hostname", "sandbox"]
     args += _system_binds()
     args += ["--dev", "/dev", "--proc", "/proc",
              "--size", str(64 * 1024 * 1024), "--tmpfs", "/dev/shm",
@@ -124,7 +141,7 @@ def build_command(config: dict, cwd: str, scratch: str, tmp: str, uid: int | Non
         # bwrap would create missing parents with mode 0700, closed to the
         # kernel's unprivileged user: create them readable first.
         for parent in _parents(target):
-            if parent not in created and not any(_within(parent, m) for m in read_only):
+            if parent not in created and not any(within(parent, m) for m in read_only):
                 args += ["--perms", "0755", "--dir", parent]
                 created.add(parent)
         args += [kind, source, target]

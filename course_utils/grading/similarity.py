@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
+from course_utils.grading import notebook_facts as facts
+
 __all__ = ["answer_cells", "Pair", "SimilarityResult", "compare_submissions",
            "format_ranking", "write_similarity_html", "add_arguments", "run"]
 
@@ -52,9 +54,7 @@ FULL_EVIDENCE = 60
 """Shared normalised characters at which a task's excess counts fully (less: pro rata)."""
 
 
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return source if isinstance(source, str) else "".join(source)
+_source = facts.cell_source
 
 
 def answer_cells(notebook: dict, strip_markers: bool = True) -> dict[str, str]:
@@ -66,7 +66,7 @@ def answer_cells(notebook: dict, strip_markers: bool = True) -> dict[str, str]:
     """
     cells = {}
     for cell in notebook.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = facts.nbgrader_meta(cell)
         if cell.get("cell_type") == "code" and meta.get("solution") and meta.get("grade_id"):
             source = _source(cell)
             if strip_markers:

@@ -12,16 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Notebook facts live in notebook_facts; these names stay importable from here.
+from course_utils.grading.notebook_facts import (
+    IGNORED,
+    generated_assignment,
+    graded_cells,
+    hidden_test_lines,
+    message_strings,
+    nbgrader_env,
+)
+
 __all__ = ["CourseTemplate", "build_template", "hidden_test_lines", "graded_cells",
-           "message_strings"]
+           "message_strings", "nbgrader_env"]
 
 
 @dataclass(frozen=True)
@@ -62,102 +68,17 @@ class CourseTemplate:
     message_strings: tuple[str, ...] = field(default=(), repr=False)
 
 
-def nbgrader_env() -> dict[str, str]:
-    """The environment for nbgrader subprocesses: this Python's scripts on PATH.
-
-    nbgrader runs ``alembic`` from PATH when it creates a gradebook.
-    """
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
-
-
-def hidden_test_lines(notebook: dict) -> list[str]:
-    """The stripped, non-blank lines between ``BEGIN`` and ``END HIDDEN TESTS``.
-
-    Lines that also occur outside hidden tests (in a visible test, say) are
-    left out: they are not secret.
-    """
-    lines, visible, inside = [], set(), False
-    for cell in notebook.get("cells", []):
-        source = cell.get("source", "")
-        source = source if isinstance(source, str) else "".join(source)
-        for line in source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and line.strip():
-                lines.append(line.strip())
-            else:
-                visible.add(line.strip())
-    return [line for line in lines if line not in visible]
-
-
-def message_strings(notebook: dict, hidden_lines: list[str] | tuple[str, ...]) -> list[str]:
-    """The test cells' string literals that contain one of ``hidden_lines``.
-
-    A failing test shows its message (``check_type("fans(_as_list)", ...)``
-    names the call, ``assert ok, \"\"\"...\"\"\"`` quotes its text); when such a
-    literal happens to contain a whole hidden line, that line in the message
-    is the test's own words, not leaked source. Cells that are not valid
-    Python (magics) contribute nothing.
-    """
-    import ast
-
-    found = []
-    needles = [line for line in hidden_lines if line]
-    for cell in notebook.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
-        if not meta.get("grade") or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = source if isinstance(source, str) else "".join(source)
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and any(needle in node.value for needle in needles):
-                found.append(node.value)
-    return found
-
-
-def graded_cells(notebook: dict) -> list[tuple[str, float]]:
-    """The autograded cells of a source notebook: ``(grade_id, points)`` in order."""
-    cells = []
-    for cell in notebook.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and cell.get("cell_type") == "code":
-            cells.append((str(meta["grade_id"]), float(meta.get("points", 0))))
-    return cells
-
-
 def _fingerprint(course_root: Path, source: Path) -> str:
     digest = hashlib.sha256((course_root / "nbgrader_config.py").read_bytes())
     for path in sorted(source.rglob("*")):
-        if path.is_file() and not {".ipynb_checkpoints", "__pycache__"}.intersection(path.parts):
+        if path.is_file() and not set(IGNORED).intersection(path.parts):
             digest.update(path.relative_to(source).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def _generate_gradebook(course_root: Path, source: Path, assignment: str,
-                        timeout: float) -> bytes:
+def _generate_gradebook(course_root: Path, assignment: str, timeout: float) -> bytes:
     """Runs ``nbgrader generate_assignment`` in a temporary copy; returns its gradebook."""
-    with tempfile.TemporaryDirectory(prefix="course-grade-template-") as tmp:
-        work = Path(tmp)
-        shutil.copy2(course_root / "nbgrader_config.py", work / "nbgrader_config.py")
-        shutil.copytree(source, work / "solutions" / assignment,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        result = subprocess.run(
-            [sys.executable, "-m", "course_utils.grading.nbgrader_main", "generate_assignment",
-             assignment, "--force",
-             "--log-level=WARN"],
-            cwd=work, capture_output=True, text=True, env=nbgrader_env(), timeout=timeout)
-        if result.returncode != 0:
-            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed (exit "
-                               f"{result.returncode}):\n{result.stdout}\n{result.stderr}")
+    with generated_assignment(course_root, [assignment], timeout=timeout) as work:
         return (work / "gradebook.db").read_bytes()
 
 
@@ -193,7 +114,7 @@ def build_template(course_root: Path, assignment: str, timeout: float = 600,
     if cached is not None and cached.is_file():
         gradebook_bytes = cached.read_bytes()
     else:
-        gradebook_bytes = _generate_gradebook(course_root, source, assignment, timeout)
+        gradebook_bytes = _generate_gradebook(course_root, assignment, timeout)
         if cached is not None:
             for old in cached.parent.glob(f".course-grade-template-{assignment}-*.db"):
                 old.unlink()
@@ -209,7 +130,7 @@ def build_template(course_root: Path, assignment: str, timeout: float = 600,
         path.relative_to(source).as_posix(): path.read_bytes()
         for path in sorted(source.rglob("*"))
         if path.is_file() and path.suffix != ".ipynb"
-        and not {".ipynb_checkpoints", "__pycache__"}.intersection(path.parts)}
+        and not set(IGNORED).intersection(path.parts)}
     hidden, tasks, messages = [], [], []
     for path in notebooks:
         notebook = json.loads(path.read_text(encoding="utf-8"))

@@ -1,4 +1,8 @@
-"""Long-lived grader processes: nbgrader is imported once per batch, not per submission.
+"""The grader processes of :func:`course_utils.grading.job.grade`, and what they report.
+
+:func:`run_once` runs one ``nbgrader_driver`` process for one submission
+(with :func:`rlimits` when there is no sandbox). The long-lived ones import
+nbgrader once per batch, not per submission:
 
 A :class:`Worker` is ``python -m course_utils.grading.nbgrader_driver --serve``
 in its own session. It grades one submission at a time, each in its own
@@ -11,6 +15,10 @@ the worker.
 none is idle), sends the request and waits at most ``seconds``; when the
 time is up, or the worker dies, the worker's whole process group is killed
 and it is not reused. :func:`shutdown` stops the idle workers (also at exit).
+
+Either way the driver leaves its phases and notes in the workdir:
+:func:`driver_phases` adds them to a :class:`Clock`, :func:`driver_notes`
+reads them.
 """
 
 from __future__ import annotations
@@ -23,11 +31,17 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from course_utils.grading.nbgrader_driver import LOG_FILE, REPLY_PREFIX
+from course_utils.grading.nbgrader_driver import LOG_FILE, NOTES_FILE, REPLY_PREFIX, TIMES_FILE
 
-__all__ = ["Worker", "run_in_worker", "shutdown"]
+if TYPE_CHECKING:  # pragma: no cover
+    from course_utils.grading.sandbox import Limits
+
+__all__ = ["Worker", "run_in_worker", "shutdown", "run_once", "rlimits", "Clock",
+           "driver_phases", "driver_notes"]
 
 _LOCK = threading.Lock()
 _IDLE: dict[str, list[Worker]] = {}
@@ -117,7 +131,7 @@ def run_in_worker(python: str, env: dict[str, str], workdir: Path, assignment: s
         seconds: Hard time limit; the worker is killed after it.
 
     Returns:
-        ``(exit code or None on timeout, log tail)`` like ``job._run``.
+        ``(exit code or None on timeout, log tail)`` like :func:`run_once`.
     """
     key = python + "\0" + json.dumps(sorted(env.items()))
     with _LOCK:
@@ -156,3 +170,103 @@ def shutdown() -> None:
 
 
 atexit.register(shutdown)
+
+
+def rlimits(limits: Limits | None) -> Callable[[int], None] | None:
+    """A function that sets memory and file-size rlimits on a process (no sandbox).
+
+    The limits are set on the nbgrader process right after it starts (with
+    ``prlimit``, not a ``preexec_fn``, which is unsafe in threads); the kernel
+    it starts seconds later inherits them.
+    """
+    if limits is None:
+        return None
+
+    def apply(pid: int) -> None:
+        import resource
+
+        memory = limits.memory_mb * 1024 * 1024
+        size = limits.file_size_mb * 1024 * 1024
+        resource.prlimit(pid, resource.RLIMIT_AS, (memory, memory))
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (size, size))
+
+    return apply
+
+
+def run_once(command: list[str], cwd: Path, env: dict[str, str], seconds: float,
+             limit: Callable[[int], None] | None = None) -> tuple[int | None, str]:
+    """Runs ``command`` in its own session; kills the whole group after ``seconds``.
+
+    Args:
+        limit: called with the new process's pid right after it starts.
+
+    Returns:
+        ``(exit code or None on timeout, combined output tail)``.
+    """
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        if limit is not None:
+            try:
+                limit(process.pid)
+            except ProcessLookupError:
+                pass
+        output, _ = process.communicate(timeout=seconds)
+        code: int | None = process.returncode
+    except subprocess.TimeoutExpired:
+        code = None
+        output = b""
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if process.returncode is None:
+            output, _ = process.communicate()
+    return code, output.decode("utf-8", "replace")[-6000:]
+
+
+class Clock:
+    """Wall and CPU (this thread's) seconds of consecutive phases."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._wall, self._cpu = time.perf_counter(), time.thread_time()
+
+    def lap(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        self.phases[name] = self.phases.get(name, 0.0) + wall - self._wall
+        self.cpu[name] = self.cpu.get(name, 0.0) + cpu - self._cpu
+        self._wall, self._cpu = wall, cpu
+
+
+def driver_phases(workdir: Path, sent: float, clock: Clock) -> bool:
+    """Adds the grader process's phases (from ``driver-times.json``) to ``clock``.
+
+    Returns:
+        Whether the grader process recorded its phases.
+    """
+    try:
+        times = {name: tuple(value) for name, value in
+                 json.loads((workdir / TIMES_FILE).read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError):
+        return False
+    order = [("grader_start", "kernel_start"), ("kernel_start", "cells_start"),
+             ("execution", "autograded"), ("feedback", "feedback_done")]
+    wall, cpu = sent, times.get("cpu_base", (0.0, 0.0))[1]
+    for phase, moment in order:
+        if moment not in times:
+            continue
+        clock.phases[phase] = max(times[moment][0] - wall, 0.0)
+        clock.cpu[phase] = max(times[moment][1] - cpu, 0.0)
+        wall, cpu = times[moment][:2]
+    return True
+
+
+def driver_notes(workdir: Path) -> list[str]:
+    """The grader process's notes (``driver-notes.json``); a note if it wrote none."""
+    try:
+        return list(json.loads((workdir / NOTES_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return ["feedback could not be generated"]

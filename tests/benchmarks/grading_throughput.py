@@ -60,7 +60,9 @@ TARGETS = {("ch01_unstable_gradients", "jobs1"): 0.9, ("ch01_unstable_gradients"
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    from course_utils.grading.notebook_facts import nbgrader_env
+
+    return nbgrader_env()
 
 
 def _small_batch(course: Path, n: int) -> list[dict]:
