@@ -6,7 +6,7 @@ Every chapter page and every exercise imports what it needs from here::
 
 Names are loaded lazily: ``import course_utils`` is cheap, and TensorFlow is
 imported only when a helper that needs it is first used. The grading code
-(``course_utils.grading``) is not part of this public API and is never
+(``course_utils.instructor.grading``) is not part of this public API and is never
 imported by it.
 """
 
@@ -25,14 +25,14 @@ __version__ = "0.1.0"
 # One entry per module: the names it makes public. Each module's own
 # ``__all__`` must equal its tuple here (a unit test checks that).
 _PUBLIC: dict[str, tuple[str, ...]] = {
-    "data": ("CLASS_NAMES", "FashionMNIST", "DataNotFoundError", "load_fashion_mnist"),
-    "plotting": ("use_course_style", "plot_learning_curves", "plot_images"),
-    "seeds": ("COURSE_SEED_VARIABLE", "course_seed", "seed_for", "set_seed", "seed_range",
+    "core.data": ("CLASS_NAMES", "FashionMNIST", "DataNotFoundError", "load_fashion_mnist"),
+    "core.plotting": ("use_course_style", "plot_learning_curves", "plot_images"),
+    "core.seeds": ("COURSE_SEED_VARIABLE", "course_seed", "seed_for", "set_seed", "seed_range",
               "PairedDifference", "SeedResults", "run_over_seeds"),
-    "claims": ("ClaimError", "Claim", "check_claim", "check_difference", "describe_difference",
+    "core.claims": ("ClaimError", "Claim", "check_claim", "check_difference", "describe_difference",
                "CLAIMS_LOG_VARIABLE"),
-    "tables": ("markdown_table", "show_table"),
-    "diagnostics": (
+    "core.tables": ("markdown_table", "show_table"),
+    "ch01_unstable_gradients.diagnostics": (
         "LayerStats",
         "activation_stats",
         "gradient_norms",
@@ -40,14 +40,14 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "plot_layer_stats",
         "plot_gradient_norms",
     ),
-    "initializers": ("Fans", "kernel_fans", "INIT_SCHEMES", "ACTIVATION_SCHEMES", "TRUNCATED_NORMAL_STD", "scheme_variance", "scheme_std", "uniform_limit", "truncated_normal_stddev", "scheme_for_activation", "variance_scaling", "distinct_units"),
-    "init_experiments": ("PROPAGATION_ACTIVATIONS", "propagate_std", "plot_propagation"),
-    "activations": ("SELU_ALPHA", "SELU_SCALE", "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "rrelu", "elu", "elu_derivative", "selu", "selu_derivative", "gelu", "gelu_derivative", "swish", "swish_derivative", "mish", "mish_derivative", "REFERENCE_ACTIVATIONS"),
-    "activation_layers": ("Mish", "Swish", "RReLU", "dead_unit_fraction", "EpochTimer"),
-    "activation_analysis": ("numerical_derivative", "derivative_jump", "is_monotonic", "minimize_scalar", "gaussian_expectation", "selu_moments", "solve_selu_parameters"),
-    "batchnorm": ("BatchNormResult", "batch_norm_forward", "ParameterCount", "parameter_counts", "measure_inference_latency"),
-    "bn_folding": ("BatchNormFoldingError", "bn_affine", "fold_into_previous", "fold_into_next", "fold_batch_norm"),
-    "clipping": (
+    "ch02_initialization.initializers": ("Fans", "kernel_fans", "INIT_SCHEMES", "ACTIVATION_SCHEMES", "TRUNCATED_NORMAL_STD", "scheme_variance", "scheme_std", "uniform_limit", "truncated_normal_stddev", "scheme_for_activation", "variance_scaling", "distinct_units"),
+    "ch02_initialization.init_experiments": ("PROPAGATION_ACTIVATIONS", "propagate_std", "plot_propagation"),
+    "ch03_activations.activations": ("SELU_ALPHA", "SELU_SCALE", "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "rrelu", "elu", "elu_derivative", "selu", "selu_derivative", "gelu", "gelu_derivative", "swish", "swish_derivative", "mish", "mish_derivative", "REFERENCE_ACTIVATIONS"),
+    "ch03_activations.activation_layers": ("Mish", "Swish", "RReLU", "dead_unit_fraction", "EpochTimer"),
+    "ch03_activations.activation_analysis": ("numerical_derivative", "derivative_jump", "is_monotonic", "minimize_scalar", "gaussian_expectation", "selu_moments", "solve_selu_parameters"),
+    "ch04_batch_norm.batchnorm": ("BatchNormResult", "batch_norm_forward", "ParameterCount", "parameter_counts", "measure_inference_latency"),
+    "ch04_batch_norm.bn_folding": ("BatchNormFoldingError", "bn_affine", "fold_into_previous", "fold_into_next", "fold_batch_norm"),
+    "ch05_gradient_clipping.clipping": (
         "clip_by_value",
         "clip_by_norm",
         "clip_by_global_norm",
@@ -57,7 +57,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "fit_logging_gradients",
         "plot_gradient_logs",
     ),
-    "transfer": (
+    "ch06_transfer_learning.transfer": (
         "TaskSplit",
         "split_tasks",
         "clone_with_weights",
@@ -65,13 +65,13 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "RecompileWarning",
         "combine_seed_results",
     ),
-    "optimizers": ("NumpyOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "NesterovOptimizer", "AdaGradOptimizer", "RMSPropOptimizer", "AdamOptimizer", "AdaMaxOptimizer", "NadamOptimizer", "AdamWOptimizer", "OPTIMIZER_CLASSES", "make_optimizer"),
-    "optimizer_experiments": ("run_steps", "keras_reference_steps", "hessian_bytes", "TestFunction", "ill_conditioned_quadratic", "rosenbrock", "run_trajectory", "plot_trajectories", "OptimizerRun", "train_with_optimizers", "plot_optimizer_runs", "average_runs", "paired_rows"),
-    "schedules": ("power_decay", "exponential_decay", "piecewise_constant", "cosine_decay_with_warmup", "one_cycle", "plateau_rates", "OneCycleSchedule", "ScheduledMomentumSGD", "plot_schedules"),
-    "lr_finder": ("current_learning_rate", "LearningRateRecorder", "check_rates_used", "LRFinderResult", "find_learning_rate", "plot_lr_finder"),
-    "regularization": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error", "kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
-    "guidelines": ("TimeBudget", "EpochTimings", "time_epochs"),
-    "machine": ("machine_description",),
+    "ch07_optimizers.optimizers": ("NumpyOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "NesterovOptimizer", "AdaGradOptimizer", "RMSPropOptimizer", "AdamOptimizer", "AdaMaxOptimizer", "NadamOptimizer", "AdamWOptimizer", "OPTIMIZER_CLASSES", "make_optimizer"),
+    "ch07_optimizers.optimizer_experiments": ("run_steps", "keras_reference_steps", "hessian_bytes", "TestFunction", "ill_conditioned_quadratic", "rosenbrock", "run_trajectory", "plot_trajectories", "OptimizerRun", "train_with_optimizers", "plot_optimizer_runs", "average_runs", "paired_rows"),
+    "ch08_lr_schedules.schedules": ("power_decay", "exponential_decay", "piecewise_constant", "cosine_decay_with_warmup", "one_cycle", "plateau_rates", "OneCycleSchedule", "ScheduledMomentumSGD", "plot_schedules"),
+    "ch08_lr_schedules.lr_finder": ("current_learning_rate", "LearningRateRecorder", "check_rates_used", "LRFinderResult", "find_learning_rate", "plot_lr_finder"),
+    "ch09_regularization.regularization": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error", "kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
+    "ch10_practical_guidelines.guidelines": ("TimeBudget", "EpochTimings", "time_epochs"),
+    "core.machine": ("machine_description",),
 }
 
 _OWNER = {name: module for module, names in _PUBLIC.items() for name in names}

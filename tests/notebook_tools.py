@@ -81,14 +81,14 @@ def run_page(path: Path, timeout: int = 300) -> PageRun:
 
 def make_course_copy(tmp: Path, assignment: str) -> Path:
     """A minimal course folder for nbgrader: config and the assignment's source."""
-    from course_utils.grading.notebook_facts import copy_course
+    from course_utils.instructor.grading.notebook_facts import copy_course
 
     return copy_course(REPO_ROOT, tmp, [assignment])
 
 
 def nbgrader(course: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
     """Runs ``nbgrader <args>`` in ``course``; fails with its output on error."""
-    from course_utils.grading.notebook_facts import nbgrader_env
+    from course_utils.instructor.grading.notebook_facts import nbgrader_env
 
     result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=nbgrader_env(),
                             capture_output=True, text=True, timeout=timeout)

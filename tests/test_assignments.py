@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading.notebook_facts import HIDDEN_TESTS, SOLUTION, marked_lines
-from course_utils.grading.release import release
+from course_utils.instructor.grading.notebook_facts import HIDDEN_TESTS, SOLUTION, marked_lines
+from course_utils.instructor.grading.release import release
 from tests.notebook_tools import REPO_ROOT, assignment_ids
 
 IDS = assignment_ids()

@@ -43,7 +43,7 @@ def median_of(repeat: int, run: Callable[[], float]) -> tuple[float, list[float]
 
 
 def _env() -> dict[str, str]:
-    from course_utils.grading.notebook_facts import nbgrader_env
+    from course_utils.instructor.grading.notebook_facts import nbgrader_env
 
     return nbgrader_env({"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"})
 

@@ -12,7 +12,7 @@ import csv
 
 import pytest
 
-from course_utils.grading.notebook_facts import copy_course
+from course_utils.instructor.grading.notebook_facts import copy_course
 from tests.grading.answer_bank import build_batch, graded_cells
 from tests.grading.conftest import run_course_grade
 from tests.notebook_tools import REPO_ROOT, assignment_ids

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from course_utils.grading.notebook_facts import copy_course
+from course_utils.instructor.grading.notebook_facts import copy_course
 from tests.grading.conftest import gradebook_scores, run_course_grade, tree_state
 from tests.grading.small_assignment import hidden_test_lines, with_answer, write_notebook
 from tests.notebook_tools import REPO_ROOT

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from course_utils.grading import ingest, repair, report
-from course_utils.grading.nbgrader_ext import config_lines
+from course_utils.instructor.grading import ingest, repair, report
+from course_utils.instructor.grading.nbgrader_ext import config_lines
 from tests.grading.small_assignment import hidden_test_lines, source_notebook
 
 
@@ -130,7 +130,7 @@ assert mean_abs(*_hidden_check_args) == 4.25, _hidden_check_message
 
 def _failing_test_cell(evalue: str) -> tuple[dict, dict, list[str]]:
     """A notebook whose test_task2 has ``_QUOTED_TEST`` and failed with ``evalue``."""
-    from course_utils.grading.template import message_strings
+    from course_utils.instructor.grading.template import message_strings
 
     notebook = source_notebook()
     cell = next(c for c in notebook["cells"]
@@ -237,7 +237,7 @@ def test_grades_csv_has_one_column_per_task(tmp_path):
 
 
 def test_graded_cells_lists_test_cells_in_order():
-    from course_utils.grading.template import graded_cells
+    from course_utils.instructor.grading.template import graded_cells
 
     def cell(grade_id, points=None, grade=True, kind="code"):
         meta = {"grade_id": grade_id, "grade": grade}
@@ -288,8 +288,8 @@ def test_table_has_one_column_per_task():
 
 
 def test_jobs_and_results_pickle(tmp_path):
-    from course_utils.grading.job import GradeJob, GradeResult
-    from course_utils.grading.template import CourseTemplate
+    from course_utils.instructor.grading.job import GradeJob, GradeResult
+    from course_utils.instructor.grading.template import CourseTemplate
 
     template = CourseTemplate("small", "c", b"cfg", b"db", {"x.csv": b"1"}, ("small",),
                               ("hidden",), 10.0, "fp")
@@ -317,7 +317,7 @@ class _Config:
 
 
 def test_strip_hidden_tests_keeps_the_visible_lines_only():
-    from course_utils.grading.notebook_facts import strip_hidden_tests
+    from course_utils.instructor.grading.notebook_facts import strip_hidden_tests
 
     source = ("x = 1\n### BEGIN HIDDEN TESTS\nassert x == 1\n### END HIDDEN TESTS\n"
               "y = 2\n    # BEGIN HIDDEN TESTS (indented)\nsecret()\n\n")
@@ -327,7 +327,7 @@ def test_strip_hidden_tests_keeps_the_visible_lines_only():
 
 
 def test_marked_lines_follow_nbgrader_markers_and_skip_visible_repeats():
-    from course_utils.grading.notebook_facts import (
+    from course_utils.instructor.grading.notebook_facts import (
         HIDDEN_TESTS,
         SOLUTION,
         hidden_test_lines,
@@ -350,7 +350,7 @@ def test_nbgrader_env_puts_this_python_first_and_applies_changes(monkeypatch):
     import sys
     from pathlib import Path
 
-    from course_utils.grading.notebook_facts import nbgrader_env
+    from course_utils.instructor.grading.notebook_facts import nbgrader_env
 
     monkeypatch.setenv("COURSE_TEST_DROP", "x")
     env = nbgrader_env({"COURSE_TEST_DROP": None, "COURSE_TEST_SET": "1"})
@@ -360,9 +360,9 @@ def test_nbgrader_env_puts_this_python_first_and_applies_changes(monkeypatch):
 
 
 def test_a_job_grades_the_notebook_its_caller_already_read(monkeypatch):
-    from course_utils.grading import job as job_module
-    from course_utils.grading.job import GradeJob, Status
-    from course_utils.grading.template import CourseTemplate
+    from course_utils.instructor.grading import job as job_module
+    from course_utils.instructor.grading.job import GradeJob, Status
+    from course_utils.instructor.grading.template import CourseTemplate
 
     template = CourseTemplate("small", "c", b"cfg", b"db", {}, ("small",), (), 10.0)
     written = {}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import cli
-from course_utils.grading.notebook_facts import copy_course
+from course_utils.instructor import cli
+from course_utils.instructor.grading.notebook_facts import copy_course
 from tests.notebook_tools import REPO_ROOT, assignment_ids
 
 COURSE = Path(sys.executable).parent / "course"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import course_utils
-from course_utils import regularization
-from course_utils.regularization import (
+from course_utils.ch09_regularization import regularization
+from course_utils.ch09_regularization.regularization import (
     MCAlphaDropout,
     MCDropout,
     expected_calibration_error,

@@ -34,7 +34,7 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
-from course_utils.grading import notebook_facts as facts
+from course_utils.instructor.grading import notebook_facts as facts
 from tests.notebook_tools import REPO_ROOT
 
 __all__ = ["Entry", "wrong", "right", "load_bank", "build_submission", "build_batch",
