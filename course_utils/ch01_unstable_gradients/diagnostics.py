@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
+from course_utils.core.keras_probing import layer_probe, probe_batch
+
 __all__ = [
     "LayerStats",
     "activation_stats",
@@ -66,18 +68,6 @@ def _activation_name(layer: keras.layers.Layer) -> str:
     return getattr(activation, "__name__", "") if activation is not None else ""
 
 
-def _check_batch(X, model: keras.Model) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim < 2 or X.shape[0] == 0:
-        raise ValueError(
-            "Expected a non-empty batch with a leading sample axis. "
-            f"Received: shape={X.shape}"
-        )
-    if not model.built:
-        model.build((None, *X.shape[1:]))
-    return X
-
-
 def activation_stats(
     model: keras.Model,
     X,
@@ -102,10 +92,10 @@ def activation_stats(
     Raises:
         ValueError: if the batch is empty or the model has no weighted layer.
     """
-    X = _check_batch(X, model)
+    X = probe_batch(X, model)
     bands = dict(_SATURATION_BANDS if saturation_bands is None else saturation_bands)
     layers = _weighted_layers(model)
-    outputs = _layer_outputs(model, layers, X)
+    outputs = layer_probe(model, layers, which="output")(X)
     stats = []
     for layer, values in zip(layers, outputs):
         values = np.asarray(values, dtype=np.float64)
@@ -115,24 +105,6 @@ def activation_stats(
         stats.append(LayerStats(layer.name, float(values.mean()), float(values.std()),
                                 saturated))
     return stats
-
-
-def _layer_outputs(model: keras.Model, layers, X) -> list[np.ndarray]:
-    # Run the layers one after another: works for Sequential models without
-    # a defined input, and never changes the model.
-    if isinstance(model, keras.Sequential):
-        outputs, x = [], tf.convert_to_tensor(X)
-        wanted = {id(layer) for layer in layers}
-        for layer in model.layers:
-            x = layer(x, training=False)
-            if id(layer) in wanted:
-                outputs.append(keras.ops.convert_to_numpy(x))
-        return outputs
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    probe = keras.Model(inputs, [layer.output for layer in layers])
-    result = probe(X, training=False)
-    result = result if isinstance(result, (list, tuple)) else [result]
-    return [keras.ops.convert_to_numpy(r) for r in result]
 
 
 def gradient_norms(
@@ -158,7 +130,7 @@ def gradient_norms(
     Raises:
         ValueError: if ``X`` and ``y`` have different numbers of samples.
     """
-    X = _check_batch(X, model)
+    X = probe_batch(X, model)
     y = np.asarray(y)
     if len(y) != len(X):
         raise ValueError(

@@ -15,11 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.ch02_initialization.initializers import scheme_variance
+from course_utils.core.numerics import SELU_ALPHA, SELU_SCALE
+from course_utils.core.validation import check_integer
 
 __all__ = ["PROPAGATION_ACTIVATIONS", "propagate_std", "plot_propagation"]
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _elu(z: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -34,7 +33,7 @@ PROPAGATION_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: np.maximum(z, 0.0),
     "leaky_relu": lambda z: np.where(z > 0, z, 0.2 * z),
     "elu": _elu,
-    "selu": lambda z: _SELU_SCALE * _elu(z, _SELU_ALPHA),
+    "selu": lambda z: SELU_SCALE * _elu(z, SELU_ALPHA),
 }
 
 
@@ -74,9 +73,8 @@ def propagate_std(
     if activation not in PROPAGATION_ACTIVATIONS:
         raise ValueError(f"Expected an activation, one of {sorted(PROPAGATION_ACTIVATIONS)}. "
                          f"Received: activation={activation!r}")
-    for name, value in (("depth", depth), ("width", width), ("n_samples", n_samples)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"Expected {name} to be a positive int. Received: {name}={value!r}")
+    depth, width, n_samples = (check_integer(name, value, 1) for name, value in
+                               (("depth", depth), ("width", width), ("n_samples", n_samples)))
     if isinstance(init, str):
         std = math.sqrt(scheme_variance(init, (width, width)))
     elif isinstance(init, (int, float)) and not isinstance(init, bool) and init > 0:

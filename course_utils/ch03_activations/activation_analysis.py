@@ -17,7 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils.ch03_activations.activations import SELU_ALPHA, SELU_SCALE, _as_array, elu, selu
+from course_utils.ch03_activations.activations import elu, selu
+from course_utils.core.numerics import SELU_ALPHA, SELU_SCALE
+from course_utils.core.validation import as_float_array
 
 __all__ = [
     "numerical_derivative",
@@ -38,7 +40,7 @@ def numerical_derivative(f: Callable, z, h: float = 1e-5) -> np.ndarray:
     """
     if not h > 0:
         raise ValueError(f"Expected a step `h` > 0. Received: h={h!r}")
-    z = _as_array(z)
+    z = as_float_array("z", z)
     return (np.asarray(f(z + h), dtype=np.float64)
             - np.asarray(f(z - h), dtype=np.float64)) / (2.0 * h)
 

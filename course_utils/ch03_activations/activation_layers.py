@@ -6,8 +6,8 @@
 * :class:`RReLU`: a leaky ReLU whose negative slopes are random in training
   and equal to their mean at inference.
 * :func:`dead_unit_fraction`: the fraction of units of each Dense layer whose
-  pre-activation is never positive on a data set ("dead" ReLUs).
-* :class:`EpochTimer`: a callback that records the wall time of each epoch.
+  pre-activation is never positive on a data set ("dead" ReLUs); it reads
+  the layers' inputs with :func:`course_utils.core.keras_probing.layer_probe`.
 
 All layers are registered with ``keras.saving`` under the package
 ``course_utils``, so models that use them save to and load from ``.keras``
@@ -18,14 +18,16 @@ files. The NumPy references they are tested against are in
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["Mish", "Swish", "RReLU", "dead_unit_fraction", "EpochTimer"]
+from course_utils.core.keras_probing import layer_probe
+from course_utils.core.validation import check_batch, check_integer, check_number
+
+__all__ = ["Mish", "Swish", "RReLU", "dead_unit_fraction"]
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
@@ -65,12 +67,7 @@ class Swish(keras.layers.Layer):
 
     def __init__(self, beta: float = 1.0, trainable_beta: bool = True, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(beta, bool) or not isinstance(beta, (int, float, np.number)) \
-                or not math.isfinite(beta):
-            raise ValueError(
-                f"Expected `beta` to be a finite number. Received: beta={beta!r}"
-            )
-        self.initial_beta = float(beta)
+        self.initial_beta = check_number("beta", beta)
         self.trainable_beta = bool(trainable_beta)
         self.supports_masking = True
 
@@ -188,13 +185,8 @@ def dead_unit_fraction(
         ValueError: for an empty batch, an unknown layer name, a layer that
             is not Dense-like, or a model without hidden Dense layers.
     """
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim < 2 or len(X) == 0:
-        raise ValueError(
-            f"Expected a non-empty batch with a leading sample axis. Received: shape={X.shape}"
-        )
-    if batch_size < 1:
-        raise ValueError(f"Expected `batch_size` >= 1. Received: batch_size={batch_size}")
+    X = check_batch(X, np.float32)
+    batch_size = check_integer("batch_size", batch_size, 1)
     dense = _dense_layers(model)
     if layer_names is None:
         layers = dense[:-1]
@@ -216,7 +208,7 @@ def dead_unit_fraction(
             )
 
     alive = {layer.name: np.zeros(layer.kernel.shape[1], dtype=bool) for layer in layers}
-    layer_inputs = _layer_inputs_function(model, layers)
+    layer_inputs = layer_probe(model, layers, which="input")
     for start in range(0, len(X), batch_size):
         batch_inputs = layer_inputs(X[start:start + batch_size])
         for layer, x in zip(layers, batch_inputs):
@@ -231,58 +223,3 @@ def dead_unit_fraction(
                 )
             alive[layer.name] |= np.any(z > 0, axis=0)
     return {name: float(1.0 - mask.mean()) for name, mask in alive.items()}
-
-
-def _layer_inputs_function(model: keras.Model, layers):
-    """A function batch -> the inputs of ``layers`` (float64 arrays)."""
-    if isinstance(model, keras.Sequential):
-        wanted = {id(layer) for layer in layers}
-
-        def run_sequential(X):
-            # Layer by layer: works for Sequential models without an Input.
-            inputs, x = {}, ops.convert_to_tensor(X)
-            for layer in model.layers:
-                if id(layer) in wanted:
-                    inputs[id(layer)] = keras.ops.convert_to_numpy(x).astype(np.float64)
-                x = layer(x, training=False)
-            return [inputs[id(layer)] for layer in layers]
-
-        return run_sequential
-    model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    probe = keras.Model(model_inputs, [layer.input for layer in layers])
-
-    def run_functional(X):
-        result = probe(X, training=False)
-        result = result if isinstance(result, (list, tuple)) else [result]
-        return [keras.ops.convert_to_numpy(r).astype(np.float64) for r in result]
-
-    return run_functional
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Records the wall-clock duration of every training epoch, in seconds.
-
-    After ``fit(..., callbacks=[timer])``, ``timer.seconds`` has one entry
-    per epoch. The first epoch includes tracing the training step, so
-    :attr:`steady_seconds` (the median of the other epochs) is the fairer
-    measure of the cost of an epoch.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
-
-    @property
-    def steady_seconds(self) -> float:
-        """Median epoch time without the first epoch (all epochs if only one)."""
-        if not self.seconds:
-            raise ValueError("No epoch has been timed yet: call fit() with this callback.")
-        values = self.seconds[1:] or self.seconds
-        return float(np.median(values))

@@ -21,9 +21,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course_utils.core.numerics import SELU_ALPHA, SELU_SCALE
+from course_utils.core.validation import as_float_array
+
 __all__ = [
-    "SELU_ALPHA",
-    "SELU_SCALE",
     "relu",
     "relu_derivative",
     "leaky_relu",
@@ -42,11 +43,6 @@ __all__ = [
     "REFERENCE_ACTIVATIONS",
 ]
 
-#: SELU's constants as published by Klambauer et al. (2017), to 16 digits.
-#: :func:`solve_selu_parameters` recomputes them from the fixed-point conditions.
-SELU_ALPHA = 1.6732632423543772
-SELU_SCALE = 1.0507009873554805
-
 _GELU_APPROXIMATIONS = ("none", "tanh", "sigmoid")
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_C = 0.044715
@@ -58,24 +54,8 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 # input checks and small building blocks
 
 
-def _as_array(z, name: str = "z") -> np.ndarray:
-    if isinstance(z, (str, bytes)) or z is None:
-        raise TypeError(
-            f"Expected `{name}` to be a number or an array of numbers. "
-            f"Received: {name}={z!r} of type {type(z).__name__}"
-        )
-    try:
-        array = np.array(z, dtype=np.float64)  # always a copy
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Expected `{name}` to be a number or an array of numbers. "
-            f"Received: a {type(z).__name__} that cannot be converted to floats"
-        ) from None
-    return array
-
-
 def _check_non_negative(name: str, value) -> np.ndarray:
-    array = _as_array(value, name)
+    array = as_float_array(name, value)
     if not np.all(np.isfinite(array)) or np.any(array < 0):
         raise ValueError(f"Expected `{name}` >= 0 and finite. Received: {name}={value!r}")
     return array
@@ -104,13 +84,13 @@ def _normal_pdf(z: np.ndarray) -> np.ndarray:
 
 def relu(z) -> np.ndarray:
     """ReLU: ``max(0, z)``."""
-    z = _as_array(z)
+    z = as_float_array("z", z)
     return np.maximum(z, 0.0)
 
 
 def relu_derivative(z) -> np.ndarray:
     """ReLU's derivative: 1 for ``z > 0``, else 0."""
-    z = _as_array(z)
+    z = as_float_array("z", z)
     return (z > 0).astype(np.float64)
 
 
@@ -123,13 +103,13 @@ def leaky_relu(z, alpha=0.01) -> np.ndarray:
     Raises:
         ValueError: if ``alpha`` is negative.
     """
-    z, alpha = _as_array(z), _check_non_negative("alpha", alpha)
+    z, alpha = as_float_array("z", z), _check_non_negative("alpha", alpha)
     return np.where(z > 0, z, alpha * z)
 
 
 def leaky_relu_derivative(z, alpha=0.01) -> np.ndarray:
     """Leaky ReLU's derivative: 1 for ``z > 0``, else ``alpha``."""
-    z, alpha = _as_array(z), _check_non_negative("alpha", alpha)
+    z, alpha = as_float_array("z", z), _check_non_negative("alpha", alpha)
     return np.where(z > 0, 1.0, alpha * np.ones_like(z))
 
 
@@ -149,7 +129,7 @@ def rrelu(z, lower: float = 1 / 8, upper: float = 1 / 3, *, training: bool = Fal
     Raises:
         ValueError: if the slope range is invalid.
     """
-    z = _as_array(z)
+    z = as_float_array("z", z)
     if not (0 <= lower <= upper < math.inf):
         raise ValueError(
             "Expected 0 <= lower <= upper for the RReLU slopes. "
@@ -169,13 +149,13 @@ def rrelu(z, lower: float = 1 / 8, upper: float = 1 / 3, *, training: bool = Fal
 
 def elu(z, alpha: float = 1.0) -> np.ndarray:
     """ELU (Clevert et al., 2016): ``z`` for ``z > 0``, else ``alpha (e^z - 1)``."""
-    z, alpha = _as_array(z), _check_non_negative("alpha", alpha)
+    z, alpha = as_float_array("z", z), _check_non_negative("alpha", alpha)
     return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
 
 
 def elu_derivative(z, alpha: float = 1.0) -> np.ndarray:
     """ELU's derivative: 1 for ``z > 0``, else ``alpha e^z``."""
-    z, alpha = _as_array(z), _check_non_negative("alpha", alpha)
+    z, alpha = as_float_array("z", z), _check_non_negative("alpha", alpha)
     return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
 
 
@@ -215,7 +195,7 @@ def gelu(z, approximation: str = "none") -> np.ndarray:
         ValueError: for an unknown approximation.
     """
     _check_approximation(approximation)
-    z = _as_array(z)
+    z = as_float_array("z", z)
     if approximation == "none":
         return z * _normal_cdf(z)
     if approximation == "tanh":
@@ -226,7 +206,7 @@ def gelu(z, approximation: str = "none") -> np.ndarray:
 def gelu_derivative(z, approximation: str = "none") -> np.ndarray:
     """The derivative of :func:`gelu` with the same ``approximation``."""
     _check_approximation(approximation)
-    z = _as_array(z)
+    z = as_float_array("z", z)
     if approximation == "none":
         return _normal_cdf(z) + z * _normal_pdf(z)
     if approximation == "tanh":
@@ -242,26 +222,26 @@ def swish(z, beta: float = 1.0) -> np.ndarray:
     ``beta = 1`` is the SiLU (Elfwing et al., 2018); ``beta = 1.702`` is the
     sigmoid approximation of GELU.
     """
-    z, beta = _as_array(z), _as_array(beta, "beta")
+    z, beta = as_float_array("z", z), as_float_array("beta", beta)
     return z * _sigmoid(beta * z)
 
 
 def swish_derivative(z, beta: float = 1.0) -> np.ndarray:
     """Swish's derivative: ``s + beta z s (1 - s)`` with ``s = sigmoid(beta z)``."""
-    z, beta = _as_array(z), _as_array(beta, "beta")
+    z, beta = as_float_array("z", z), as_float_array("beta", beta)
     s = _sigmoid(beta * z)
     return s + beta * z * s * (1.0 - s)
 
 
 def mish(z) -> np.ndarray:
     """Mish (Misra, 2020): ``z * tanh(softplus(z))``."""
-    z = _as_array(z)
+    z = as_float_array("z", z)
     return z * np.tanh(_softplus(z))
 
 
 def mish_derivative(z) -> np.ndarray:
     """Mish's derivative: ``t + z (1 - t^2) sigmoid(z)`` with ``t = tanh(softplus(z))``."""
-    z = _as_array(z)
+    z = as_float_array("z", z)
     t = np.tanh(_softplus(z))
     return t + z * (1.0 - t**2) * _sigmoid(z)
 

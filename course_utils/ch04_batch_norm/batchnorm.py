@@ -17,6 +17,8 @@ import time
 import keras
 import numpy as np
 
+from course_utils.core.validation import check_vector
+
 __all__ = [
     "BatchNormResult",
     "batch_norm_forward",
@@ -50,12 +52,8 @@ class BatchNormResult:
 def _feature_vector(name: str, value, n_features: int, default: float) -> np.ndarray:
     if value is None:
         return np.full(n_features, default, dtype=np.float64)
-    array = np.array(value, dtype=np.float64)  # a copy: never touch the caller's
-    if array.shape != (n_features,):
-        raise ValueError(
-            f"Expected `{name}` of shape ({n_features},), one value per feature on the "
-            f"normalized axis. Received: shape={array.shape}")
-    return array
+    return check_vector(name, value, n_features,  # a copy: never touch the caller's
+                        note=", one value per feature on the normalized axis")
 
 
 def batch_norm_forward(

@@ -20,6 +20,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from course_utils.core.validation import check_vector as _vector
+
 __all__ = [
     "BatchNormFoldingError",
     "bn_affine",
@@ -31,14 +33,6 @@ __all__ = [
 
 class BatchNormFoldingError(ValueError):
     """A model contains a BN layer that cannot be folded into a Dense layer."""
-
-
-def _vector(name: str, value, size: int | None = None) -> np.ndarray:
-    array = np.array(value, dtype=np.float64)  # a copy
-    if array.ndim != 1 or (size is not None and array.shape[0] != size):
-        expected = f"({size},)" if size is not None else "(n,)"
-        raise ValueError(f"Expected `{name}` of shape {expected}. Received: shape={array.shape}")
-    return array
 
 
 def bn_affine(gamma, beta, mean, variance, epsilon: float = 1e-3

@@ -24,6 +24,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
+from course_utils.core.validation import as_float_array as _as_float_array
+from course_utils.core.validation import check_positive as _check_threshold
+
 __all__ = [
     "clip_by_value",
     "clip_by_norm",
@@ -34,23 +37,6 @@ __all__ = [
     "fit_logging_gradients",
     "plot_gradient_logs",
 ]
-
-
-def _as_float_array(name: str, value) -> np.ndarray:
-    try:
-        array = np.array(value, dtype=np.float64)  # a copy: inputs are never modified
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Expected `{name}` to be an array of numbers. Received: {type(value).__name__}"
-        ) from None
-    return array
-
-
-def _check_threshold(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"Expected `{name}` to be a positive number. Received: {value!r}")
-    return float(value)
 
 
 def clip_by_value(gradient, clip_value: float) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 
 from course_utils.core.data import FashionMNIST
 from course_utils.core.seeds import SeedResults
+from course_utils.core.validation import check_integer
 
 __all__ = [
     "TaskSplit",
@@ -77,9 +78,7 @@ def split_tasks(data: FashionMNIST, n_train_b: int = 200,
     splits_a = [_select(X, y, classes_a) for X, y in (data.train, data.valid, data.test)]
     splits_b = [_select(X, y, TASK_B_CLASSES) for X, y in (data.train, data.valid, data.test)]
     X_b, y_b = splits_b[0]
-    if isinstance(n_train_b, bool) or not isinstance(n_train_b, (int, np.integer)) \
-            or not 2 <= n_train_b <= len(X_b):
-        raise ValueError(f"Expected n_train_b between 2 and {len(X_b)}. Received: {n_train_b!r}")
+    n_train_b = check_integer("n_train_b", n_train_b, 2, len(X_b))
     index = np.sort(np.random.default_rng(seed).choice(len(X_b), size=n_train_b,
                                                         replace=False))
     splits_b[0] = (X_b[index], y_b[index])
@@ -131,11 +130,7 @@ def set_trainable(model: keras.Model, trainable: bool, *, first_n: int | None = 
         raise ValueError("Give exactly one of `first_n` and `predicate`.")
     layers = model.layers
     if first_n is not None:
-        if isinstance(first_n, bool) or not isinstance(first_n, (int, np.integer)) \
-                or not 0 <= first_n <= len(layers):
-            raise ValueError(
-                f"Expected first_n between 0 and {len(layers)} (the model's layers). "
-                f"Received: {first_n!r}")
+        first_n = check_integer("first_n", first_n, 0, len(layers))  # the model's layers
         chosen = layers[:first_n]
     else:
         chosen = [layer for layer in layers if predicate(layer)]

@@ -10,44 +10,13 @@ re-exports :class:`NumpyOptimizer`: import it from there or from
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from course_utils.core.validation import check_number
+
 __all__ = ["NumpyOptimizer"]
-
-
-def check_number(name: str, value: Any, low: float, high: float = math.inf, *,
-                 low_inclusive: bool = True, high_inclusive: bool = False) -> float:
-    """Checks a hyperparameter: a real number in an interval, returned as a float.
-
-    Args:
-        name: The hyperparameter's name, for the error message.
-        value: What the caller passed.
-        low: The interval's lower end.
-        high: The interval's upper end (no upper end by default).
-        low_inclusive: Whether ``low`` itself is allowed.
-        high_inclusive: Whether ``high`` itself is allowed.
-
-    Returns:
-        ``value`` as a Python float.
-
-    Raises:
-        TypeError: if ``value`` is not a number (``bool`` is not one).
-        ValueError: if it is not finite or lies outside the interval.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r} "
-                        f"of type {type(value).__name__}")
-    value = float(value)
-    above = value >= low if low_inclusive else value > low
-    below = value <= high if high_inclusive else value < high
-    if not (math.isfinite(value) and above and below):
-        interval = (("[" if low_inclusive else "(") + f"{low:g}, {high:g}"
-                    + ("]" if high_inclusive else ")"))
-        raise ValueError(f"`{name}` must be in {interval}. Received: {name}={value!r}")
-    return value
 
 
 def _as_arrays(name: str, values: Any) -> list[np.ndarray]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -19,6 +18,7 @@ import numpy as np
 
 from course_utils.ch07_optimizers.optimizer_base import NumpyOptimizer, _as_arrays
 from course_utils.core.plotting import PALETTE
+from course_utils.core.validation import check_integer
 
 __all__ = [
     "run_steps",
@@ -88,11 +88,8 @@ def hessian_bytes(n_params: int, bytes_per_entry: int = 4) -> int:
         ValueError: if ``n_params`` or ``bytes_per_entry`` is not a positive
             whole number.
     """
-    for name, value in (("n_params", n_params), ("bytes_per_entry", bytes_per_entry)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"`{name}` must be a positive whole number. "
-                             f"Received: {name}={value!r}")
-    return int(n_params) ** 2 * int(bytes_per_entry)
+    n_params = check_integer("n_params", n_params, 1)
+    return n_params ** 2 * check_integer("bytes_per_entry", bytes_per_entry, 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,8 +193,7 @@ def run_trajectory(optimizer: NumpyOptimizer, function: TestFunction,
     if not isinstance(optimizer, NumpyOptimizer):
         raise TypeError("`optimizer` must be a course_utils NumpyOptimizer. "
                         f"Received: a {type(optimizer).__name__}")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"`n_steps` must be a whole number >= 1. Received: {n_steps!r}")
+    n_steps = check_integer("n_steps", n_steps, 1)
     point = np.array(function.start if start is None else start, dtype=np.float64)
     if point.shape != (2,):
         raise ValueError(f"Expected a start point of shape (2,). Received: shape={point.shape}")
@@ -261,23 +257,6 @@ class OptimizerRun:
         return float(self.history["val_accuracy"][-1])
 
 
-class _EpochClock:
-    """Keras callback recording the wall time of every epoch."""
-
-    def __init__(self):
-        import keras
-
-        class Clock(keras.callbacks.Callback):
-            def on_epoch_begin(inner, epoch, logs=None):  # `inner`: self is the outer object
-                inner.start = time.perf_counter()
-
-            def on_epoch_end(inner, epoch, logs=None):  # `inner`: self is the outer object
-                self.seconds.append(time.perf_counter() - inner.start)
-
-        self.seconds: list[float] = []
-        self.callback = Clock()
-
-
 def train_with_optimizers(build_model: Callable[[], object],
                           optimizers: Mapping[str, Callable[[], object]],
                           data, *, epochs: int = 5, batch_size: int = 64,
@@ -304,24 +283,24 @@ def train_with_optimizers(build_model: Callable[[], object],
     """
     import keras
 
+    from course_utils.core.callbacks import EpochTimer
+
     if not optimizers:
         raise ValueError("`optimizers` is empty: pass at least one label -> factory.")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"`epochs` must be a whole number >= 1. Received: {epochs!r}")
+    epochs = check_integer("epochs", epochs, 1)
     runs = {}
     for label, make_optimizer in optimizers.items():
         keras.utils.set_random_seed(seed)
         model = build_model()
         model.compile(optimizer=make_optimizer(), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"], steps_per_execution=steps_per_execution)
-        clock = _EpochClock()
+        timer = EpochTimer()
         history = model.fit(data.X_train, data.y_train, epochs=epochs,
                             batch_size=batch_size, validation_data=data.valid,
-                            callbacks=[clock.callback], verbose=0)
-        later = clock.seconds[1:] or clock.seconds
+                            callbacks=[timer], verbose=0)
         runs[label] = OptimizerRun(
             history={k: [float(x) for x in v] for k, v in history.history.items()},
-            seconds_per_epoch=float(np.median(later)), n_params=model.count_params())
+            seconds_per_epoch=timer.steady_seconds, n_params=model.count_params())
     return runs
 
 

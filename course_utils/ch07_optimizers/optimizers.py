@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.ch07_optimizers.optimizer_base import NumpyOptimizer, check_number
+from course_utils.ch07_optimizers.optimizer_base import NumpyOptimizer
+from course_utils.core.validation import check_number
 
 __all__ = [
     "NumpyOptimizer",

@@ -20,6 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
+from course_utils.core.validation import as_float_array, check_integer
+from course_utils.core.validation import check_positive as _positive
+
 __all__ = [
     "power_decay",
     "exponential_decay",
@@ -33,22 +36,8 @@ __all__ = [
 ]
 
 
-def _positive(name: str, value, *, allow_zero: bool = False) -> float:
-    ok = (isinstance(value, (int, float, np.integer, np.floating))
-          and not isinstance(value, bool) and math.isfinite(value)
-          and (value >= 0 if allow_zero else value > 0))
-    if not ok:
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"Expected `{name}` to be a {kind} number. Received: {name}={value!r}")
-    return float(value)
-
-
 def _steps(step) -> np.ndarray:
-    try:
-        t = np.array(step, dtype=np.float64)  # a copy: never touch the caller's array
-    except (TypeError, ValueError):
-        raise TypeError(f"Expected `step` to be a number or an array of numbers. "
-                        f"Received: step={step!r:.80}") from None
+    t = as_float_array("step", step)  # a copy: never touch the caller's array
     if np.any(~np.isfinite(t)) or np.any(t < 0):
         raise ValueError(f"Expected non-negative, finite steps. Received: step={step!r:.80}")
     return t
@@ -220,8 +209,7 @@ def plateau_rates(metric: Sequence[float], initial_rate: float, *, factor: float
     rate = _positive("initial_rate", initial_rate)
     if not 0 < factor < 1:
         raise ValueError(f"Expected `factor` in (0, 1). Received: factor={factor!r}")
-    if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
-        raise ValueError(f"Expected a non-negative integer `patience`. Received: {patience!r}")
+    patience = check_integer("patience", patience, 0)
     best, wait, rates = math.inf, 0, []
     for value in values:
         rates.append(rate)

@@ -12,12 +12,13 @@ several rounds, so that they share the machine's load.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Callable, Mapping
 
 import keras
 import numpy as np
+
+from course_utils.core.validation import check_integer, check_positive
 
 __all__ = ["TimeBudget", "EpochTimings", "time_epochs"]
 
@@ -52,13 +53,7 @@ class TimeBudget(keras.callbacks.Callback):
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter):
         super().__init__()
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            raise TypeError(f"Expected `seconds` to be a number. "
-                            f"Received: {type(seconds).__name__} {seconds!r}")
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise ValueError(f"Expected a positive, finite number of seconds. "
-                             f"Received: seconds={seconds}")
-        self.seconds = float(seconds)
+        self.seconds = check_positive("seconds", seconds)
         self._clock = clock
         self._start: float | None = None
         self.elapsed = 0.0
@@ -138,10 +133,8 @@ def time_epochs(models: Mapping[str, keras.Model], X, y, *, repeats: int = 5,
     """
     if not models:
         raise ValueError("Expected at least one model to time. Received an empty mapping.")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"Expected repeats to be an integer >= 1. Received: {repeats!r}")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"Expected warmup to be an integer >= 0. Received: {warmup!r}")
+    repeats = check_integer("repeats", repeats, 1)
+    warmup = check_integer("warmup", warmup, 0)
     for name, model in models.items():
         if getattr(model, "optimizer", None) is None:
             raise ValueError(f"Expected compiled models. Received: {name!r} has no optimizer; "

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.core.validation import check_integer
+
 __all__ = ["CLASS_NAMES", "FashionMNIST", "DataNotFoundError", "load_fashion_mnist"]
 
 CLASS_NAMES: tuple[str, ...] = (
@@ -202,18 +204,7 @@ def find_source(sources: Iterable[str] = SOURCES) -> DataSource:
 
 
 def _check_subset_size(name: str, value: int | None, maximum: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
-            f"`{name}` must be a whole number or None. Received: {name}={value!r} "
-            f"of type {type(value).__name__}"
-        )
-    if not 1 <= value <= maximum:
-        raise ValueError(
-            f"`{name}` must be between 1 and {maximum:,}. Received: {name}={value}"
-        )
-    return int(value)
+    return None if value is None else check_integer(name, value, 1, maximum)
 
 
 def _scale(images: np.ndarray) -> np.ndarray:

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.core.validation import check_integer
+
 __all__ = ["COURSE_SEED_VARIABLE", "course_seed", "seed_for", "set_seed", "seed_range",
            "PairedDifference", "SeedResults", "run_over_seeds"]
 
@@ -64,9 +66,7 @@ def seed_for(base: int) -> int:
     Returns:
         ``base`` itself when ``COURSE_SEED`` is 0 or unset.
     """
-    if isinstance(base, bool) or not isinstance(base, (int, np.integer)) or base < 0:
-        raise ValueError(f"Expected a non-negative whole number as base seed. Received: {base!r}")
-    return int(base) + _SHIFT * course_seed()
+    return check_integer("base", base, 0) + _SHIFT * course_seed()
 
 
 def set_seed(base: int = 42) -> None:
@@ -83,9 +83,7 @@ def set_seed(base: int = 42) -> None:
 
 def seed_range(n: int, start: int = 0) -> list[int]:
     """``n`` distinct seeds for repeated runs: ``seed_for(start + i)``."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"Expected a positive number of seeds. Received: n={n!r}")
-    return [seed_for(start + i) for i in range(int(n))]
+    return [seed_for(start + i) for i in range(check_integer("n", n, 1))]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -74,6 +74,20 @@ def test_grading_code_knows_no_chapter():
 
 
 def test_modules_stay_small():
-    for path in PACKAGE.rglob("*.py"):
-        lines = len(path.read_text().splitlines())
-        assert lines <= 500, f"{path.relative_to(PACKAGE)} has {lines} lines; split it"
+    # CONTRIBUTING: no module in the package over 400 lines.
+    paths = sorted(PACKAGE.rglob("*.py"))
+    assert len(paths) > 40, "the package's modules were not found"
+    too_long = {str(p.relative_to(PACKAGE)): n for p in paths
+                if (n := len(p.read_text().splitlines())) > 400}
+    assert not too_long, f"modules over 400 lines, split them: {too_long}"
+
+
+def test_every_chapter_has_its_subpackage():
+    # One subpackage per chapter, named by the chapter's id (the solutions' folders).
+    chapters = sorted(p.name for p in (PACKAGE.parent / "solutions").iterdir() if p.is_dir())
+    assert len(chapters) == 10
+    for chapter in chapters:
+        assert (PACKAGE / chapter / "__init__.py").is_file(), f"course_utils/{chapter}/ missing"
+    # ...and no chapter module is left at the top level.
+    top = sorted(p.stem for p in PACKAGE.glob("*.py"))
+    assert top == ["__init__", "checks"], top

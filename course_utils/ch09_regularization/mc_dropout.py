@@ -1,4 +1,4 @@
-"""Chapter 9: regularization. Monte Carlo dropout, weight sparsity and norms.
+"""Chapter 9: Monte Carlo dropout, and how to judge its uncertainty.
 
 Monte Carlo (MC) dropout keeps dropout active at inference and averages many
 stochastic forward passes. :func:`mc_dropout_predict` computes all the passes
@@ -7,19 +7,22 @@ batch, so one call of the model yields ``k`` samples, with at most
 ``max_batch_size`` rows a call to bound the memory.
 :func:`mc_dropout_predict_loop` is the plain one-call-a-sample reference.
 
-The weight helpers measure what L1, L2 and max-norm regularization do to the
-kernels: :func:`weight_sparsity`, :func:`weight_norm`, :func:`kernel_norms`
-and :func:`l1_l2_penalty`.
+:func:`predictive_entropy` and :func:`expected_calibration_error` measure
+the uncertainty of the averaged prediction. What L1, L2 and max-norm
+regularization do to the weights is measured in
+:mod:`course_utils.ch09_regularization.weights`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import keras
 import numpy as np
+
+from course_utils.core.validation import check_integer
 
 __all__ = [
     "MCDropout",
@@ -29,11 +32,6 @@ __all__ = [
     "mc_dropout_predict_loop",
     "predictive_entropy",
     "expected_calibration_error",
-    "kernel_weights",
-    "weight_sparsity",
-    "weight_norm",
-    "kernel_norms",
-    "l1_l2_penalty",
 ]
 
 
@@ -110,9 +108,7 @@ def _walk(layer) -> Iterator[keras.layers.Layer]:
 
 def _check_mc_arguments(model, X, n_samples: int, training: bool) -> np.ndarray:
     _check_model(model)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
-            or n_samples < 1:
-        raise ValueError(f"Expected n_samples to be an integer >= 1. Received: {n_samples!r}")
+    check_integer("n_samples", n_samples, 1)
     if not isinstance(training, bool):
         raise TypeError(f"Expected training to be True or False. Received: {training!r}")
     X = np.asarray(X)
@@ -200,11 +196,7 @@ def mc_dropout_predict(
             empty inputs, or ``training=True`` with BatchNormalization.
     """
     X = _check_mc_arguments(model, X, n_samples, training)
-    if isinstance(max_batch_size, bool) or not isinstance(max_batch_size, (int, np.integer)) \
-            or max_batch_size < 1:
-        raise ValueError(
-            f"Expected max_batch_size to be an integer >= 1. Received: {max_batch_size!r}"
-        )
+    max_batch_size = check_integer("max_batch_size", max_batch_size, 1)
     n = len(X)
     block = min(n, max_batch_size)
     samples = None
@@ -308,8 +300,7 @@ def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray,
     if len(y_true) and (y_true.min() < 0 or y_true.max() >= probs.shape[1]):
         raise ValueError(f"Expected labels in [0, {probs.shape[1]}). Received: "
                          f"{y_true.min()} to {y_true.max()}")
-    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"Expected n_bins to be an integer >= 1. Received: {n_bins!r}")
+    n_bins = check_integer("n_bins", n_bins, 1)
     confidence = probs.max(axis=1)
     correct = probs.argmax(axis=1) == y_true
     bins = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
@@ -319,93 +310,3 @@ def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray,
         if in_bin.any():
             error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
     return float(error)
-
-
-def kernel_weights(model_or_weights) -> list[np.ndarray]:
-    """The kernels (weight matrices, no biases) of a model, as NumPy arrays.
-
-    Args:
-        model_or_weights: a Keras model or layer (its variables named
-            ``kernel``), or a sequence of arrays, returned as copies.
-
-    Returns:
-        A list of arrays.
-
-    Raises:
-        TypeError: for anything else.
-        ValueError: if there is no kernel.
-    """
-    if isinstance(model_or_weights, keras.layers.Layer):
-        kernels = [w.numpy() for w in model_or_weights.weights
-                   if w.name == "kernel"]
-    elif isinstance(model_or_weights, (list, tuple)):
-        kernels = [np.array(w, dtype=np.float64) for w in model_or_weights]
-    else:
-        raise TypeError("Expected a Keras model or layer, or a list of arrays. "
-                        f"Received: {type(model_or_weights).__name__}")
-    if not kernels:
-        raise ValueError("Expected at least one kernel. Received none (is the model built?)")
-    return kernels
-
-
-def weight_sparsity(model_or_weights, threshold: float = 1e-3) -> float:
-    """Fraction of kernel entries with ``|w| < threshold`` (the near-zero weights).
-
-    Args:
-        model_or_weights: as in :func:`kernel_weights`.
-        threshold: the magnitude below which a weight counts as zero.
-
-    Returns:
-        A fraction between 0 and 1 over all kernel entries.
-    """
-    if not threshold > 0:
-        raise ValueError(f"Expected a positive threshold. Received: {threshold!r}")
-    flat = np.concatenate([k.ravel() for k in kernel_weights(model_or_weights)])
-    return float(np.mean(np.abs(flat) < threshold))
-
-
-def weight_norm(model_or_weights) -> float:
-    """Euclidean norm of all kernel entries together, ``sqrt(sum w^2)``."""
-    flat = np.concatenate([k.ravel() for k in kernel_weights(model_or_weights)])
-    return float(np.sqrt(np.sum(np.square(flat, dtype=np.float64))))
-
-
-def kernel_norms(kernel_or_layer, axis: int = 0) -> np.ndarray:
-    """Norms of a kernel's weight vectors, the quantity max-norm bounds.
-
-    For a dense kernel of shape ``(n_in, n_out)`` and ``axis=0`` (the
-    default of ``keras.constraints.MaxNorm``), entry ``j`` is the norm of
-    the incoming weights of unit ``j``.
-
-    Args:
-        kernel_or_layer: a kernel array or a layer with a ``kernel``.
-        axis: the axis (or axes) summed over.
-
-    Returns:
-        The norms, shape of the kernel without ``axis``.
-    """
-    if isinstance(kernel_or_layer, keras.layers.Layer):
-        if not hasattr(kernel_or_layer, "kernel"):
-            raise ValueError(f"Expected a layer with a kernel. Received: "
-                             f"{type(kernel_or_layer).__name__} {kernel_or_layer.name!r}")
-        kernel = np.asarray(kernel_or_layer.kernel.numpy(), dtype=np.float64)
-    else:
-        kernel = np.asarray(kernel_or_layer, dtype=np.float64)
-    if kernel.ndim < 2:
-        raise ValueError(f"Expected a kernel with 2 or more axes. Received: shape={kernel.shape}")
-    return np.sqrt(np.sum(np.square(kernel, dtype=np.float64), axis=axis))
-
-
-def l1_l2_penalty(weights: Sequence[np.ndarray] | np.ndarray, l1: float = 0.0,
-                  l2: float = 0.0) -> float:
-    """The penalty ``l1 * sum |w| + l2 * sum w^2`` over one or several arrays.
-
-    This is what ``keras.regularizers.L1L2(l1, l2)`` adds to the loss for
-    each regularized kernel (note: no factor 1/2 in front of the L2 term).
-    """
-    if l1 < 0 or l2 < 0:
-        raise ValueError(f"Expected non-negative l1 and l2. Received: l1={l1}, l2={l2}")
-    if isinstance(weights, np.ndarray):
-        weights = [weights]
-    flat = np.concatenate([np.asarray(w, dtype=np.float64).ravel() for w in weights])
-    return float(l1 * np.abs(flat).sum() + l2 * np.square(flat).sum())
