@@ -33,7 +33,7 @@ LANE_MARKERS = {
 # (pattern over the launched command line, what it is, the marker it needs)
 _HEAVY = [
     (re.compile(r"ipykernel"), "a Jupyter kernel", "kernel"),
-    (re.compile(r"course_utils\.grading\.(nbgrader_driver|sandbox_launch)\b"),
+    (re.compile(r"course_utils\.instructor\.grading\.(nbgrader_driver|sandbox_launch)\b"),
      "an nbgrader grading worker or sandboxed kernel", "kernel"),
     (re.compile(r"(^|[\s/])nbgrader\s+autograde\b|-m nbgrader autograde\b"),
      "nbgrader autograde", "kernel"),

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -83,16 +81,16 @@ def run_page(path: Path, timeout: int = 300) -> PageRun:
 
 def make_course_copy(tmp: Path, assignment: str) -> Path:
     """A minimal course folder for nbgrader: config and the assignment's source."""
-    shutil.copy2(REPO_ROOT / "nbgrader_config.py", tmp / "nbgrader_config.py")
-    shutil.copytree(REPO_ROOT / "solutions" / assignment, tmp / "solutions" / assignment,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return tmp
+    from course_utils.instructor.grading.notebook_facts import copy_course
+
+    return copy_course(REPO_ROOT, tmp, [assignment])
 
 
 def nbgrader(course: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
     """Runs ``nbgrader <args>`` in ``course``; fails with its output on error."""
-    env = dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
-    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
+    from course_utils.instructor.grading.notebook_facts import nbgrader_env
+
+    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=nbgrader_env(),
                             capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise AssertionError(

@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from course_utils.book_execution import default_jobs, share_cores
+from course_utils.instructor.book_execution import default_jobs, share_cores
 from tests.notebook_tools import REPO_ROOT, book_pages, run_page
 
 

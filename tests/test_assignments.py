@@ -4,12 +4,12 @@ round trip gives the solution full marks and the blank release 0."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
-from course_utils.grading.release import release
+from course_utils.instructor.grading.notebook_facts import HIDDEN_TESTS, SOLUTION, marked_lines
+from course_utils.instructor.grading.release import release
 from tests.notebook_tools import REPO_ROOT, assignment_ids
 
 IDS = assignment_ids()
@@ -27,19 +27,9 @@ def _cells(path: Path) -> list[dict]:
 
 def _hidden_and_solution_lines(source_notebook: Path) -> list[str]:
     """Non-trivial lines that appear only between solution or hidden-test markers."""
-    lines, visible, inside = [], set(), False
-    for cell in _cells(source_notebook):
-        for line in "".join(cell["source"]).splitlines():
-            stripped = line.strip()
-            if re.match(r"#+\s*BEGIN (SOLUTION|HIDDEN TESTS)", stripped):
-                inside = True
-            elif re.match(r"#+\s*END (SOLUTION|HIDDEN TESTS)", stripped):
-                inside = False
-            elif inside and len(stripped) > 25 and not stripped.startswith("#"):
-                lines.append(stripped)
-            elif not inside:
-                visible.add(stripped)
-    return [line for line in lines if line not in visible]
+    notebook = json.loads(source_notebook.read_text())
+    return [line for line in marked_lines(notebook, (HIDDEN_TESTS, SOLUTION))
+            if len(line) > 25 and not line.startswith("#")]
 
 
 def _id_problems(ids: list[str]) -> list[str]:

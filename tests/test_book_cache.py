@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import book_cache
-from course_utils.cli import toc_pages
+from course_utils.instructor import book_cache
+from course_utils.instructor.cli import toc_pages
 from tests.notebook_tools import MYST_PAGE, REPO_ROOT
 
 PACKAGE = REPO_ROOT / "course_utils"
@@ -52,7 +52,8 @@ def test_fingerprint_follows_module_imports_and_requirements(tmp_path):
     (package / "checks.py").write_text((package / "checks.py").read_text() + "\n# edit\n")
     assert book_cache.page_fingerprint(page, tmp_path, package, "d") == before
     # ...but a change in the module itself, the requirements or the data is not.
-    (package / "diagnostics.py").write_text((package / "diagnostics.py").read_text() + "\n#\n")
+    diagnostics = package / "ch01_unstable_gradients" / "diagnostics.py"
+    diagnostics.write_text(diagnostics.read_text() + "\n#\n")
     after_module = book_cache.page_fingerprint(page, tmp_path, package, "d")
     assert after_module != before
     (tmp_path / "requirements.txt").write_text("numpy==2\n")
@@ -109,7 +110,8 @@ def test_rebuild_executes_exactly_the_affected_pages(tmp_path):
     first = _records(cache_dir)
     assert set(first) == {"uses_data.md", "uses_checks.md"}
     assert build() == [] and _records(cache_dir) == first  # nothing changed, nothing ran
-    (package / "data.py").write_text((package / "data.py").read_text() + "\n# changed\n")
+    data = package / "core" / "data.py"
+    data.write_text(data.read_text() + "\n# changed\n")
     assert build() == [book / "uses_data.md"]
     third = _records(cache_dir)
     assert third["uses_checks.md"] == first["uses_checks.md"]  # reused

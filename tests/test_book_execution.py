@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import book_execution
+from course_utils.instructor import book_execution
 from tests.notebook_tools import MYST_PAGE
 
 pytestmark = [pytest.mark.kernel, pytest.mark.book]

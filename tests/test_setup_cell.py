@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import setup_cell
+from course_utils.instructor import setup_cell
 from tests.notebook_tools import REPO_ROOT, assignment_ids, book_pages
 
 

@@ -8,7 +8,7 @@ Usage::
 Grades a batch of ``--n`` submissions of the small generated assignment (a
 mix of the solution and partly correct answers) in fresh course copies and
 prints submissions per minute for each mode and, for ``course grade``, where
-the time went: per phase (see ``course_utils.grading.job.PHASES``) the mean
+the time went: per phase (see ``course_utils.instructor.grading.job.PHASES``) the mean
 wall and CPU seconds per submission, from the run's JSON report.
 ``--ch01`` also grades ``--n`` copies of the ch01_unstable_gradients
 solution. ``-fresh`` modes start a new grader process per submission (the
@@ -60,7 +60,9 @@ TARGETS = {("ch01_unstable_gradients", "jobs1"): 0.9, ("ch01_unstable_gradients"
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    from course_utils.instructor.grading.notebook_facts import nbgrader_env
+
+    return nbgrader_env()
 
 
 def _small_batch(course: Path, n: int) -> list[dict]:

@@ -43,8 +43,9 @@ def median_of(repeat: int, run: Callable[[], float]) -> tuple[float, list[float]
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
-                TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
+    from course_utils.instructor.grading.notebook_facts import nbgrader_env
+
+    return nbgrader_env({"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"})
 
 
 def _copy_course(target: Path) -> Path:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 # The same rule the grader uses to keep hidden tests out of feedback; the tests
 # re-export it so they can search the feedback for every hidden line.
-from course_utils.grading.template import hidden_test_lines  # noqa: F401
+from course_utils.instructor.grading.notebook_facts import hidden_test_lines  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,7 +141,7 @@ def make_small_course(root: Path, assignment: str = "small") -> Path:
         ``solutions/<assignment>/<assignment>.ipynb`` and
         ``exercises/<assignment>/<assignment>.ipynb``.
     """
-    from course_utils.grading.release import release
+    from course_utils.instructor.grading.release import release
 
     root = Path(root)
     (root / "solutions" / assignment).mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,10 @@ production path: sandbox, repair, redaction, merge into the gradebook.
 from __future__ import annotations
 
 import csv
-import shutil
 
 import pytest
 
+from course_utils.instructor.grading.notebook_facts import copy_course
 from tests.grading.answer_bank import build_batch, graded_cells
 from tests.grading.conftest import run_course_grade
 from tests.notebook_tools import REPO_ROOT, assignment_ids
@@ -37,9 +37,7 @@ def test_every_assignment_has_a_bank():
 @pytest.mark.parametrize("assignment", assignment_ids())
 def test_bank_grades_as_expected_through_course_grade(assignment, tmp_path):
     course = tmp_path / "course"
-    (course / "solutions").mkdir(parents=True)
-    shutil.copy2(REPO_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(REPO_ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    copy_course(REPO_ROOT, course, [assignment])
     expected = build_batch(assignment, tmp_path / "submissions")
 
     run = run_course_grade(course, tmp_path / "submissions", "--jobs", JOBS.get(assignment, "2"),

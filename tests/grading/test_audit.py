@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading.audit import Finding, audit_notebook
+from course_utils.instructor.grading.audit import Finding, audit_notebook
 from tests.grading.small_assignment import source_notebook, with_answer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

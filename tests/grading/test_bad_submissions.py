@@ -116,7 +116,7 @@ def test_feedback_has_scores_and_visible_tests_but_no_hidden_tests(batch):
 
 
 def test_the_report_records_where_the_time_went(batch):
-    from course_utils.grading.job import PHASES
+    from course_utils.instructor.grading.job import PHASES
 
     report = batch["run"].report
     assert {"template", "grading", "merge"} <= set(report["batch_phases"])

@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading.class_report import build_html, collect_failures, failure_reasons
+from course_utils.instructor.grading.class_report import (
+    build_html,
+    collect_failures,
+    failure_reasons,
+)
 from tests.grading.conftest import run_course_grade
 from tests.grading.small_assignment import (
     SOLUTIONS,

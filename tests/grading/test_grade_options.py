@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
-from course_utils.grading.grade_options import add_arguments, limits_from_args
-from course_utils.grading.sandbox import Limits
+from course_utils.instructor.grading.grade_options import add_arguments, limits_from_args
+from course_utils.instructor.grading.sandbox import Limits
 
 
 def _parse(*options: str) -> argparse.Namespace:

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from course_utils.grading.job import GradeJob, Status, grade
-from course_utils.grading.template import build_template
+from course_utils.instructor.grading.job import GradeJob, Status, grade
+from course_utils.instructor.grading.template import build_template
 from tests.grading.small_assignment import solution_notebook, with_answer
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading.lms_export import (
+from course_utils.instructor.grading.lms_export import (
     CANVAS_COLUMNS,
     MOODLE_COLUMNS,
     export_grades,
     read_roster,
 )
-from course_utils.grading.report import Row, write_grades_csv
+from course_utils.instructor.grading.report import Row, write_grades_csv
 
 BIN = Path(sys.executable).parent
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import merge
-from course_utils.grading.template import build_template
+from course_utils.instructor.grading import merge
+from course_utils.instructor.grading.template import build_template
 from tests.grading.conftest import copy_course
 
 pytestmark = pytest.mark.grade  # builds the template with nbgrader

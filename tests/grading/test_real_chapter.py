@@ -10,10 +10,10 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 
 import pytest
 
+from course_utils.instructor.grading.notebook_facts import copy_course
 from tests.grading.conftest import gradebook_scores, run_course_grade, tree_state
 from tests.grading.small_assignment import hidden_test_lines, with_answer, write_notebook
 from tests.notebook_tools import REPO_ROOT
@@ -30,9 +30,7 @@ def _points(notebook: dict) -> dict[str, float]:
 @pytest.mark.grade
 def test_ch01_correct_blank_and_broken(tmp_path):
     course = tmp_path / "course"
-    (course / "solutions").mkdir(parents=True)
-    shutil.copy2(REPO_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(REPO_ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
+    copy_course(REPO_ROOT, course, [ASSIGNMENT])
     name = f"{ASSIGNMENT}.ipynb"
     solution = json.loads((REPO_ROOT / "solutions" / ASSIGNMENT / name).read_text())
     blank = json.loads((REPO_ROOT / "exercises" / ASSIGNMENT / name).read_text())

@@ -1,7 +1,7 @@
 """The grading sandbox at kernel level: each escape or resource attack fails.
 
 The kernels are started straight through jupyter_client/nbclient with the
-kernelspec that :func:`course_utils.grading.sandbox.prepare` writes, with
+kernelspec that :func:`course_utils.instructor.grading.sandbox.prepare` writes, with
 small limits, so that even a broken sandbox cannot take the machine down:
 every attack is bounded on its own (a fork loop stops at 200 processes, an
 allocation at 4x the limit, a file at 64 MiB) and every wait has a timeout.
@@ -23,7 +23,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-from course_utils.grading.sandbox import (
+from course_utils.instructor.grading.sandbox import (
     BWRAP_ENV_VAR,
     Limits,
     SandboxUnavailable,
@@ -324,7 +324,8 @@ def test_tensorflow_trains_with_the_default_limits(workdir: Path) -> None:
 
 
 def test_missing_bubblewrap_says_how_to_install(tmp_path: Path) -> None:
-    code = ("from course_utils.grading.sandbox import check_available, SandboxUnavailable\n"
+    code = ("from course_utils.instructor.grading.sandbox import check_available, "
+            "SandboxUnavailable\n"
             "try:\n"
             "    check_available()\n"
             "except SandboxUnavailable as error:\n"

@@ -172,7 +172,7 @@ def four_task_notebook() -> dict:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    from course_utils.grading.release import release
+    from course_utils.instructor.grading.release import release
 
     root = tmp_path_factory.mktemp("similarity") / "course"
     (root / "solutions" / "sim4").mkdir(parents=True)
@@ -189,7 +189,11 @@ def course(tmp_path_factory) -> Path:
 
 
 def test_planted_copies_rank_above_independent_answers(course, tmp_path):
-    from course_utils.grading.similarity import answer_cells, compare_submissions, load_answers
+    from course_utils.instructor.grading.similarity import (
+        answer_cells,
+        compare_submissions,
+        load_answers,
+    )
 
     answers = load_answers(course / "submissions", "sim4")
     assert set(answers) == set(INDEPENDENT) | set(COPIES) | set(REFERENCE_STUDENTS)
@@ -218,7 +222,7 @@ def test_planted_copies_rank_above_independent_answers(course, tmp_path):
 
 
 def test_released_code_alone_is_not_similarity(course):
-    from course_utils.grading.similarity import answer_cells, compare_submissions
+    from course_utils.instructor.grading.similarity import answer_cells, compare_submissions
 
     released = json.loads((course / "exercises" / "sim4" / "sim4.ipynb").read_text())
     blank = answer_cells(released, strip_markers=False)

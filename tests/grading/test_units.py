@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from course_utils.grading import ingest, repair, report
-from course_utils.grading.nbgrader_ext import config_lines
+from course_utils.instructor.grading import ingest, repair, report
+from course_utils.instructor.grading.nbgrader_ext import config_lines
 from tests.grading.small_assignment import hidden_test_lines, source_notebook
 
 
@@ -130,7 +130,7 @@ assert mean_abs(*_hidden_check_args) == 4.25, _hidden_check_message
 
 def _failing_test_cell(evalue: str) -> tuple[dict, dict, list[str]]:
     """A notebook whose test_task2 has ``_QUOTED_TEST`` and failed with ``evalue``."""
-    from course_utils.grading.template import message_strings
+    from course_utils.instructor.grading.template import message_strings
 
     notebook = source_notebook()
     cell = next(c for c in notebook["cells"]
@@ -237,7 +237,7 @@ def test_grades_csv_has_one_column_per_task(tmp_path):
 
 
 def test_graded_cells_lists_test_cells_in_order():
-    from course_utils.grading.template import graded_cells
+    from course_utils.instructor.grading.template import graded_cells
 
     def cell(grade_id, points=None, grade=True, kind="code"):
         meta = {"grade_id": grade_id, "grade": grade}
@@ -288,8 +288,8 @@ def test_table_has_one_column_per_task():
 
 
 def test_jobs_and_results_pickle(tmp_path):
-    from course_utils.grading.job import GradeJob, GradeResult
-    from course_utils.grading.template import CourseTemplate
+    from course_utils.instructor.grading.job import GradeJob, GradeResult
+    from course_utils.instructor.grading.template import CourseTemplate
 
     template = CourseTemplate("small", "c", b"cfg", b"db", {"x.csv": b"1"}, ("small",),
                               ("hidden",), 10.0, "fp")
@@ -314,3 +314,75 @@ class _Config:
         section = type("Section", (), {})()
         object.__setattr__(self, name, section)
         return section
+
+
+def test_strip_hidden_tests_keeps_the_visible_lines_only():
+    from course_utils.instructor.grading.notebook_facts import strip_hidden_tests
+
+    source = ("x = 1\n### BEGIN HIDDEN TESTS\nassert x == 1\n### END HIDDEN TESTS\n"
+              "y = 2\n    # BEGIN HIDDEN TESTS (indented)\nsecret()\n\n")
+    # The second block is never closed: it runs to the end (safe side).
+    assert strip_hidden_tests(source) == "x = 1\ny = 2"
+    assert strip_hidden_tests("a\nb\n") == "a\nb"
+
+
+def test_marked_lines_follow_nbgrader_markers_and_skip_visible_repeats():
+    from course_utils.instructor.grading.notebook_facts import (
+        HIDDEN_TESTS,
+        SOLUTION,
+        hidden_test_lines,
+        marked_lines,
+    )
+
+    notebook = {"cells": [
+        {"cell_type": "code", "source": ["### BEGIN SOLUTION\n", "answer = 42\n",
+                                         "shared = 1\n", "### END SOLUTION\n"]},
+        {"cell_type": "code", "source": "shared = 1\n### BEGIN HIDDEN TESTS\n"
+                                        "assert answer == 42\n### END HIDDEN TESTS"},
+    ]}
+    assert hidden_test_lines(notebook) == ["assert answer == 42"]
+    assert marked_lines(notebook, (HIDDEN_TESTS, SOLUTION)) == [
+        "answer = 42", "assert answer == 42"]
+
+
+def test_nbgrader_env_puts_this_python_first_and_applies_changes(monkeypatch):
+    import os
+    import sys
+    from pathlib import Path
+
+    from course_utils.instructor.grading.notebook_facts import nbgrader_env
+
+    monkeypatch.setenv("COURSE_TEST_DROP", "x")
+    env = nbgrader_env({"COURSE_TEST_DROP": None, "COURSE_TEST_SET": "1"})
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    assert "COURSE_TEST_DROP" not in env and env["COURSE_TEST_SET"] == "1"
+    assert "COURSE_TEST_DROP" in os.environ, "the process environment is not changed"
+
+
+def test_a_job_grades_the_notebook_its_caller_already_read(monkeypatch):
+    from course_utils.instructor.grading import job as job_module
+    from course_utils.instructor.grading.job import GradeJob, Status
+    from course_utils.instructor.grading.template import CourseTemplate
+
+    template = CourseTemplate("small", "c", b"cfg", b"db", {}, ("small",), (), 10.0)
+    written = {}
+
+    class Stop(Exception):
+        pass
+
+    def write_workdir(workdir, job, notebooks, others):
+        written.update(notebooks)
+        raise Stop
+
+    monkeypatch.setattr(job_module, "_write_workdir", write_workdir)
+    # The bytes are unreadable: without `parsed` the job says so, with it the
+    # job goes on with the caller's notebook, under the expected name.
+    bad = {"mine.ipynb": b"{"}
+    assert job_module.grade(GradeJob(template, "ann", bad, "t")).status == Status.UNREADABLE
+    parsed = source_notebook()
+    with pytest.raises(Stop):
+        job_module.grade(GradeJob(template, "ann", bad, "t", parsed={"mine.ipynb": parsed}))
+    assert list(written) == ["small.ipynb"]
+    assert [c["source"] for c in written["small.ipynb"]["cells"]] == [
+        c["source"] for c in parsed["cells"]]
+    assert written["small.ipynb"] is not parsed, "the caller's notebook is not modified"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import cli
+from course_utils.instructor import cli
+from course_utils.instructor.grading.notebook_facts import copy_course
 from tests.notebook_tools import REPO_ROOT, assignment_ids
 
 COURSE = Path(sys.executable).parent / "course"
@@ -35,8 +36,7 @@ def test_data_ensure_is_idempotent():
 
 def test_release_into_a_course_copy_matches_the_committed_release(tmp_path):
     assignment = assignment_ids()[0]
-    shutil.copy2(REPO_ROOT / "nbgrader_config.py", tmp_path)
-    shutil.copytree(REPO_ROOT / "solutions" / assignment, tmp_path / "solutions" / assignment)
+    copy_course(REPO_ROOT, tmp_path, [assignment])
     result = _course("--course-root", str(tmp_path), "release", assignment)
     assert result.returncode == 0, result.stderr
     assert f"released exercises/{assignment}/{assignment}.ipynb" in result.stdout

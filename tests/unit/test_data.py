@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils import data
-from course_utils.data import DataNotFoundError, load_fashion_mnist
+from course_utils.core import data
+from course_utils.core.data import DataNotFoundError, load_fashion_mnist
 
 DEBIAN = data.DEBIAN_DIR
 FILES = sorted(data._FILES.values())
@@ -140,7 +140,7 @@ def test_unknown_source_is_rejected():
 
 
 def _run_keras_source(keras_home: Path) -> subprocess.CompletedProcess:
-    code = ("from course_utils.data import load_fashion_mnist\n"
+    code = ("from course_utils.core.data import load_fashion_mnist\n"
             "d = load_fashion_mnist(n_train=3, sources=('keras',))\n"
             "print(d.source, d.X_train.shape, d.X_test.shape)\n")
     env = dict(os.environ, KERAS_HOME=str(keras_home))
@@ -170,7 +170,7 @@ def test_corrupt_keras_cache_gives_the_clear_message(tmp_path):
 
 
 def test_find_source_returns_the_folder_as_data_not_as_a_sentence(tmp_path, monkeypatch):
-    from course_utils import data
+    from course_utils.core import data
 
     for name in FILES:
         shutil.copy2(DEBIAN / name, tmp_path / name)

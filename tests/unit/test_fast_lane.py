@@ -12,8 +12,10 @@ from tests.fast_lane import VIOLATIONS, FastLaneViolation, heavy_launch
 
 @pytest.mark.parametrize("args, marker", [
     ([sys.executable, "-m", "ipykernel_launcher", "-f", "/tmp/kernel-1.json"], "kernel"),
-    (["/venv/bin/python", "-m", "course_utils.grading.nbgrader_driver", "--serve"], "kernel"),
-    (["/venv/bin/python", "-m", "course_utils.grading.sandbox_launch", "k.json"], "kernel"),
+    (["/venv/bin/python", "-m", "course_utils.instructor.grading.nbgrader_driver", "--serve"],
+     "kernel"),
+    (["/venv/bin/python", "-m", "course_utils.instructor.grading.sandbox_launch", "k.json"],
+     "kernel"),
     (["nbgrader", "autograde", "small", "--force"], "kernel"),
     ([sys.executable, "-m", "nbgrader", "autograde", "small"], "kernel"),
     (["/venv/bin/course", "--course-root", "/tmp/c", "grade", "small", "/tmp/s"], "grade"),

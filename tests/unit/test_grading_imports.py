@@ -7,7 +7,7 @@ import sys
 
 CHECK = """
 import sys
-import course_utils.grading
+import course_utils.instructor.grading
 import nbformat
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
 nbformat.validate(nb)
@@ -30,7 +30,7 @@ def test_grading_processes_skip_the_iri_parsers_and_still_validate_notebooks():
 
 
 def test_a_process_that_imported_jsonschema_first_is_left_alone():
-    code = ("import jsonschema, sys, course_utils.grading\n"
+    code = ("import jsonschema, sys, course_utils.instructor.grading\n"
             "print(sys.modules.get('rfc3987_syntax') is not None)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)

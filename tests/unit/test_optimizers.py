@@ -168,7 +168,8 @@ def test_bad_hyperparameters(kwargs, error):
 
 
 def test_bad_inputs():
-    with pytest.raises(TypeError, match="must be a number"):
+    with pytest.raises(TypeError, match=r"Expected `learning_rate` to be a positive number\. "
+                                        r"Received: learning_rate='0.1' of type str"):
         AdamOptimizer(learning_rate="0.1")
     with pytest.raises(ValueError, match="beta_2"):
         AdamOptimizer(beta_2=1.0)

@@ -17,7 +17,7 @@ PACKAGE = Path(course_utils.__file__).parent
 
 @pytest.mark.parametrize("module_name", sorted(course_utils._PUBLIC))
 def test_module_all_matches_public_table(module_name):
-    path = PACKAGE / f"{module_name}.py"
+    path = PACKAGE / (module_name.replace(".", "/") + ".py")
     if not path.exists():
         assert course_utils._PUBLIC[module_name] == (), f"{module_name}.py is missing"
         return
@@ -45,7 +45,8 @@ def test_import_is_lazy_and_student_code_never_imports_grading():
             "from course_utils import load_fashion_mnist, CLASS_NAMES\n"
             "assert 'tensorflow' not in sys.modules\n"
             "for name in course_utils.__all__: getattr(course_utils, name)\n"
-            "assert not [m for m in sys.modules if m.startswith('course_utils.grading')]\n")
+            "assert not [m for m in sys.modules\n"
+            "            if m.startswith('course_utils.instructor.grading')]\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -63,15 +64,30 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_grading_code_knows_no_chapter():
-    chapter_modules = set(course_utils._PUBLIC) - {"data", "plotting"}
-    for path in (PACKAGE / "grading").rglob("*.py"):
+    chapter_modules = set(course_utils._PUBLIC) - {"core.data", "core.plotting"}
+    for path in (PACKAGE / "instructor" / "grading").rglob("*.py"):
         imported = _imports(path)
         bad = [m for m in imported for c in chapter_modules
-               if m.endswith(f"course_utils.{c}") or m == f"..{c}"]
+               if m.endswith(f"course_utils.{c}") or m == f"...{c}"
+               or m.startswith(("course_utils.ch", "...ch"))]
         assert not bad, f"{path.name} imports chapter modules {bad}"
 
 
 def test_modules_stay_small():
-    for path in PACKAGE.rglob("*.py"):
-        lines = len(path.read_text().splitlines())
-        assert lines <= 500, f"{path.relative_to(PACKAGE)} has {lines} lines; split it"
+    # CONTRIBUTING: no module in the package over 400 lines.
+    paths = sorted(PACKAGE.rglob("*.py"))
+    assert len(paths) > 40, "the package's modules were not found"
+    too_long = {str(p.relative_to(PACKAGE)): n for p in paths
+                if (n := len(p.read_text().splitlines())) > 400}
+    assert not too_long, f"modules over 400 lines, split them: {too_long}"
+
+
+def test_every_chapter_has_its_subpackage():
+    # One subpackage per chapter, named by the chapter's id (the solutions' folders).
+    chapters = sorted(p.name for p in (PACKAGE.parent / "solutions").iterdir() if p.is_dir())
+    assert len(chapters) == 10
+    for chapter in chapters:
+        assert (PACKAGE / chapter / "__init__.py").is_file(), f"course_utils/{chapter}/ missing"
+    # ...and no chapter module is left at the top level.
+    top = sorted(p.stem for p in PACKAGE.glob("*.py"))
+    assert top == ["__init__", "checks"], top

@@ -7,17 +7,19 @@ import numpy as np
 import pytest
 
 import course_utils
-from course_utils import regularization
-from course_utils.regularization import (
+from course_utils.ch09_regularization import mc_dropout, weights
+from course_utils.ch09_regularization.mc_dropout import (
     MCAlphaDropout,
     MCDropout,
     expected_calibration_error,
-    kernel_norms,
-    kernel_weights,
-    l1_l2_penalty,
     mc_dropout_predict,
     mc_dropout_predict_loop,
     predictive_entropy,
+)
+from course_utils.ch09_regularization.weights import (
+    kernel_norms,
+    kernel_weights,
+    l1_l2_penalty,
     weight_norm,
     weight_sparsity,
 )
@@ -53,10 +55,12 @@ def _linear_dropout_model(w, rate):
     return model
 
 
-def test_public_names_match_the_package_table():
-    assert tuple(regularization.__all__) == course_utils._PUBLIC["regularization"]
-    for name in regularization.__all__:
-        assert getattr(course_utils, name) is getattr(regularization, name)
+@pytest.mark.parametrize("module", [mc_dropout, weights])
+def test_public_names_match_the_package_table(module):
+    key = module.__name__.removeprefix("course_utils.")
+    assert tuple(module.__all__) == course_utils._PUBLIC[key]
+    for name in module.__all__:
+        assert getattr(course_utils, name) is getattr(module, name)
 
 
 # --- Monte Carlo dropout layers ---------------------------------------------------
@@ -155,14 +159,14 @@ def test_entropy_and_mutual_information_match_numpy():
 def test_seed_is_reproducible_and_leaves_the_model_state_unchanged():
     model = _mlp()
     X = _inputs(12)
-    before = [s.numpy() for s in regularization._seed_states(model)]
+    before = [s.numpy() for s in mc_dropout._seed_states(model)]
     assert len(before) == 1
     a = mc_dropout_predict(model, X, 30, max_batch_size=100, seed=11)
     b = mc_dropout_predict(model, X, 30, max_batch_size=100, seed=11)
     c = mc_dropout_predict(model, X, 30, max_batch_size=100, seed=12)
     np.testing.assert_array_equal(a.samples, b.samples)
     assert not np.array_equal(a.samples, c.samples)
-    after = [s.numpy() for s in regularization._seed_states(model)]
+    after = [s.numpy() for s in mc_dropout._seed_states(model)]
     np.testing.assert_array_equal(before[0], after[0])
     # Without a seed, repeated calls draw new masks.
     assert not np.array_equal(mc_dropout_predict(model, X, 5).samples,

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from course_utils import book_execution
-from course_utils.book_execution import THREAD_VARIABLES, share_cores
+from course_utils.instructor import book_execution
+from course_utils.instructor.book_execution import THREAD_VARIABLES, share_cores
 
 
 @pytest.mark.parametrize(("cores", "jobs", "threads"), [(2, 2, "1"), (8, 2, "4"), (2, 4, "1"),

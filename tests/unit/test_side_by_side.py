@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from course_utils import side_by_side_over_seeds, train_side_by_side
-from course_utils.side_by_side import side_by_side_model
+from course_utils.core.side_by_side import side_by_side_model
 
 
 def _dense_tower(units, activation):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import system_setup
+from course_utils.instructor import system_setup
 from tests.notebook_tools import REPO_ROOT
 
 FAKE_APT = """#!/bin/sh

@@ -34,6 +34,7 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
+from course_utils.instructor.grading import notebook_facts as facts
 from tests.notebook_tools import REPO_ROOT
 
 __all__ = ["Entry", "wrong", "right", "load_bank", "build_submission", "build_batch",
@@ -101,20 +102,13 @@ def _notebook(folder: str, assignment: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return source if isinstance(source, str) else "".join(source)
-
-
-def _nbgrader(cell: dict) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+_source = facts.cell_source
+_nbgrader = facts.nbgrader_meta
 
 
 def graded_cells(assignment: str) -> dict[str, float]:
     """Test-cell grade id -> points, from the source notebook."""
-    return {_nbgrader(c)["grade_id"]: float(_nbgrader(c).get("points", 0))
-            for c in _notebook("solutions", assignment)["cells"]
-            if _nbgrader(c).get("grade") and c["cell_type"] == "code"}
+    return dict(facts.graded_cells(_notebook("solutions", assignment)))
 
 
 def _solution_answers(assignment: str) -> dict[str, str]:

@@ -34,7 +34,7 @@ def exponential_decay(step, initial_rate, decay_steps, decay_rate):
 ''', points={"test_task1": 0},
         why="divides in place: with a float64 array np.asarray does not copy, so `step` changes"),
     wrong("forbidden_helper_alias", "task1", '''
-from course_utils import schedules as reference
+from course_utils.ch08_lr_schedules import schedules as reference
 
 
 def exponential_decay(step, initial_rate, decay_steps, decay_rate):

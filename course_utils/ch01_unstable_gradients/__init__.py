@@ -1,0 +1,1 @@
+"""Chapter 1, unstable gradients: per-layer activation and gradient statistics."""

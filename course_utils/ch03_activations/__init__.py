@@ -1,0 +1,1 @@
+"""Chapter 3, activation functions: NumPy references, custom Keras layers, their analysis."""

@@ -1,0 +1,1 @@
+"""Chapter 5, gradient clipping: the three clipping rules and a gradient-logging fit."""

@@ -1,0 +1,1 @@
+"""Chapter 7, optimizers: NumPy optimizers checked against Keras, and their experiments."""

@@ -1,0 +1,1 @@
+"""Chapter 9, regularization: MC dropout, calibration and weight statistics."""

@@ -1,0 +1,1 @@
+"""Plumbing every chapter uses: seeds, claims, tables, plotting, data, the machine description."""
