@@ -63,6 +63,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "GradientLog",
         "fit_logging_gradients",
         "plot_gradient_logs",
+        "optimizer_updates",
     ),
     "ch05_gradient_clipping.clipping_monitor": ("GradientNormModel", "GradientNormRecorder", "GRADIENT_NORM_KEY"),
     "ch06_transfer_learning.transfer": (
@@ -72,6 +73,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "set_trainable",
         "RecompileWarning",
         "combine_seed_results",
+        "LayerwiseAdam",
+        "batch_norm_statistics",
     ),
     "ch07_optimizers.optimizers": ("NumpyOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "NesterovOptimizer", "AdaGradOptimizer", "RMSPropOptimizer", "AdamOptimizer", "AdaMaxOptimizer", "NadamOptimizer", "AdamWOptimizer", "OPTIMIZER_CLASSES", "make_optimizer"),
     "ch07_optimizers.optimizer_experiments": ("run_steps", "keras_reference_steps", "hessian_bytes", "TestFunction", "ill_conditioned_quadratic", "rosenbrock", "run_trajectory", "plot_trajectories", "OptimizerRun", "train_with_optimizers", "plot_optimizer_runs", "average_runs", "paired_rows"),
