@@ -41,7 +41,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "plot_gradient_norms",
     ),
     "initializers": ("Fans", "kernel_fans", "INIT_SCHEMES", "ACTIVATION_SCHEMES", "TRUNCATED_NORMAL_STD", "scheme_variance", "scheme_std", "uniform_limit", "truncated_normal_stddev", "scheme_for_activation", "variance_scaling", "distinct_units"),
-    "init_experiments": ("PROPAGATION_ACTIVATIONS", "propagate_std", "plot_propagation"),
+    "init_experiments": ("PROPAGATION_ACTIVATIONS", "PROPAGATION_DERIVATIVES", "Propagation",
+                         "propagate_std", "propagate_signal", "plot_propagation"),
     "activations": ("SELU_ALPHA", "SELU_SCALE", "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "rrelu", "elu", "elu_derivative", "selu", "selu_derivative", "gelu", "gelu_derivative", "swish", "swish_derivative", "mish", "mish_derivative", "REFERENCE_ACTIVATIONS"),
     "activation_layers": ("Mish", "Swish", "RReLU", "dead_unit_fraction", "EpochTimer"),
     "activation_analysis": ("numerical_derivative", "derivative_jump", "is_monotonic", "minimize_scalar", "gaussian_expectation", "selu_moments", "solve_selu_parameters"),
@@ -72,6 +73,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "regularization": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error", "kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
     "guidelines": ("TimeBudget", "EpochTimings", "time_epochs"),
     "machine": ("machine_description",),
+    "residual": ("residual_mlp", "block_gradient_norms"),
 }
 
 _OWNER = {name: module for module, names in _PUBLIC.items() for name in names}
