@@ -74,6 +74,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "guidelines": ("TimeBudget", "EpochTimings", "time_epochs"),
     "machine": ("machine_description",),
     "residual": ("residual_mlp", "block_gradient_norms"),
+    "debugging": ("chance_loss", "initial_loss", "OverfitResult", "overfit_one_batch"),
 }
 
 _OWNER = {name: module for module, names in _PUBLIC.items() for name in names}

@@ -118,7 +118,8 @@ def block_gradient_norms(model: keras.Model, X, y) -> np.ndarray:
 
     names = [layer.name for layer in model.layers if layer.name.startswith("block_")]
     if "block_1" not in names:
+        received = [layer.name for layer in model.layers]
         raise ValueError("Expected a model built by residual_mlp (layers named block_1, "
-                         f"block_2, ...). Received layers: {[layer.name for layer in model.layers]}")
+                         f"block_2, ...). Received layers: {received}")
     norms = gradient_norms(model, X, y, loss="sparse_categorical_crossentropy")
     return np.array([norms[f"block_{i}"] for i in range(1, len(names) + 1)], dtype=float)
