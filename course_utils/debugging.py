@@ -84,12 +84,14 @@ class OverfitResult:
 
 
 def overfit_one_batch(model: keras.Model, X, y, *, max_steps: int = 300,
-                      target: float = 1.0, check_every: int = 10) -> OverfitResult:
+                      target: float = 1.0, check_every: int = 10,
+                      training: bool = False) -> OverfitResult:
     """Trains a compiled model on one batch, again and again, until it memorizes it.
 
-    Every ``check_every`` steps the batch accuracy is measured in inference
-    mode (dropout off, batch normalization on its moving statistics); the
-    loop stops when it reaches ``target`` or after ``max_steps`` steps.
+    Every ``check_every`` steps the batch accuracy is measured; the loop
+    stops when it reaches ``target`` or after ``max_steps`` steps. The steps
+    between two checks run in one ``fit`` call (the batch repeated, not
+    shuffled), so the compiled ``steps_per_execution`` applies.
 
     Args:
         model: a compiled Keras classifier with a softmax output.
@@ -98,6 +100,12 @@ def overfit_one_batch(model: keras.Model, X, y, *, max_steps: int = 300,
         max_steps: the most training steps to take.
         target: the accuracy at which to stop, in (0, 1].
         check_every: training steps between two measurements.
+        training: measure in training mode. By default the accuracy is
+            measured in inference mode, but a batch normalization layer then
+            uses its moving statistics, which lag behind the weights for the
+            first few hundred steps; ``training=True`` measures the network
+            as it is trained (batch statistics, and dropout if the model
+            has any: remove it for this check).
 
     Returns:
         An :class:`OverfitResult`.
@@ -117,10 +125,11 @@ def overfit_one_batch(model: keras.Model, X, y, *, max_steps: int = 300,
     steps: list[int] = []
     step = 0
     while step < max_steps:
-        for _ in range(min(check_every, max_steps - step)):
-            model.train_on_batch(X, y)
-            step += 1
-        predicted = np.asarray(model(X, training=False)).argmax(axis=1)
+        n = min(check_every, max_steps - step)
+        model.fit(np.concatenate([X] * n), np.concatenate([y] * n), batch_size=len(X),
+                  epochs=1, shuffle=False, verbose=0)
+        step += n
+        predicted = np.asarray(model(X, training=training)).argmax(axis=1)
         accuracies.append(float(np.mean(predicted == y)))
         steps.append(step)
         if accuracies[-1] >= target:

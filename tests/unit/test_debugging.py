@@ -71,6 +71,23 @@ def test_a_working_model_memorizes_a_random_batch():
     assert list(result.steps) == sorted(result.steps)
 
 
+def test_training_mode_measures_batch_norm_with_batch_statistics():
+    # The moving statistics of a fresh BN layer are mean 0, variance 1; with
+    # inputs of scale 100 the inference-mode network differs from the trained one.
+    rng = np.random.default_rng(5)
+    X = (100 * rng.normal(size=(32, 6)) + 50).astype("float32")
+    y = rng.integers(0, 4, size=32)
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.BatchNormalization(),
+                              keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(4, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    result = overfit_one_batch(model, X, y, max_steps=300, check_every=20, training=True)
+    assert result.reached
+    expected = np.mean(np.asarray(model(X, training=True)).argmax(1) == y)
+    assert expected == 1.0
+
+
 def test_a_broken_model_does_not_and_the_loop_stops():
     # A learning rate of 0 is a bug the check must expose: nothing changes.
     rng = np.random.default_rng(4)
