@@ -47,8 +47,10 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "plot_layer_stats",
         "plot_gradient_norms",
     ),
+    "ch01_unstable_gradients.residual": ("residual_mlp", "block_gradient_norms"),
     "ch02_initialization.initializers": ("Fans", "kernel_fans", "INIT_SCHEMES", "ACTIVATION_SCHEMES", "TRUNCATED_NORMAL_STD", "scheme_variance", "scheme_std", "uniform_limit", "truncated_normal_stddev", "scheme_for_activation", "variance_scaling", "distinct_units"),
-    "ch02_initialization.init_experiments": ("PROPAGATION_ACTIVATIONS", "propagate_std", "plot_propagation"),
+    "ch02_initialization.init_experiments": ("PROPAGATION_ACTIVATIONS", "PROPAGATION_DERIVATIVES", "Propagation",
+                                             "propagate_std", "propagate_signal", "plot_propagation"),
     "ch03_activations.activations": ("relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "rrelu", "elu", "elu_derivative", "selu", "selu_derivative", "gelu", "gelu_derivative", "swish", "swish_derivative", "mish", "mish_derivative", "REFERENCE_ACTIVATIONS"),
     "ch03_activations.activation_layers": ("Mish", "Swish", "RReLU", "dead_unit_fraction"),
     "ch03_activations.activation_analysis": ("numerical_derivative", "derivative_jump", "is_monotonic", "minimize_scalar", "gaussian_expectation", "selu_moments", "solve_selu_parameters"),
@@ -85,6 +87,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "ch09_regularization.mc_dropout": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error"),
     "ch09_regularization.weights": ("kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
     "ch10_practical_guidelines.guidelines": ("TimeBudget", "EpochTimings", "time_epochs"),
+    "ch10_practical_guidelines.debugging": ("chance_loss", "initial_loss", "OverfitResult", "overfit_one_batch"),
     "core.machine": ("machine_description",),
 }
 

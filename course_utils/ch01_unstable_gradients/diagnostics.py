@@ -146,7 +146,10 @@ def gradient_norms(
         predictions = model(X, training=True)
         value = tf.reduce_mean(loss_fn(y, predictions))
     grads = tape.gradient(value, kernels)
-    return {layer.name: float(tf.norm(g)) if g is not None else 0.0
+    # The norm is taken in float64: in float32 the squares of gradients below
+    # about 1e-19 underflow, and a tiny gradient would read as exactly 0.
+    return {layer.name: float(np.linalg.norm(np.asarray(g, dtype=np.float64)))
+            if g is not None else 0.0
             for layer, g in zip(layers, grads)}
 
 

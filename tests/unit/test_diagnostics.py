@@ -149,3 +149,20 @@ def test_plots_draw_one_line_per_run(weights):
     assert len(axes[0].lines) == 2
     ax = plot_gradient_norms({"a": gradient_norms(model, X, y)})
     assert ax.get_yscale() == "log" and len(ax.lines) == 1
+
+
+def test_gradient_norms_see_gradients_whose_squares_underflow_float32(weights):
+    # Scaling the loss by 1e-25 scales every gradient by 1e-25: entries near
+    # 1e-26, whose squares (1e-52) are below float32's smallest number. The
+    # norm must still be 1e-25 times the unscaled one, not 0.
+    W1, b1, W2, b2 = weights
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(32, 4)).astype("float32")
+    y = rng.integers(0, 3, size=32)
+    model = _tiny_model(W1, b1, W2, b2)
+    plain = gradient_norms(model, X, y)
+    tiny = gradient_norms(model, X, y, loss=lambda t, p: 1e-25 * keras.losses.
+                          sparse_categorical_crossentropy(t, p))
+    for name in plain:
+        assert tiny[name] > 0
+        np.testing.assert_allclose(tiny[name], 1e-25 * plain[name], rtol=1e-4)

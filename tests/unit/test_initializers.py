@@ -21,11 +21,13 @@ from course_utils import (
     ACTIVATION_SCHEMES,
     INIT_SCHEMES,
     PROPAGATION_ACTIVATIONS,
+    PROPAGATION_DERIVATIVES,
     TRUNCATED_NORMAL_STD,
     Fans,
     distinct_units,
     kernel_fans,
     plot_propagation,
+    propagate_signal,
     propagate_std,
     scheme_for_activation,
     scheme_std,
@@ -308,3 +310,56 @@ def test_plot_propagation():
     assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), stds["a"])
     matplotlib.pyplot.close("all")
+
+
+_TF_ACTIVATIONS = {"linear": "linear", "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu",
+                   "elu": "elu", "selu": "selu",
+                   "leaky_relu": lambda z: keras.activations.leaky_relu(z, negative_slope=0.2)}
+
+
+@pytest.mark.parametrize("activation", sorted(PROPAGATION_ACTIVATIONS))
+def test_backward_pass_matches_tensorflow_autodiff(activation):
+    import tensorflow as tf
+
+    assert set(PROPAGATION_DERIVATIVES) == set(PROPAGATION_ACTIVATIONS)
+    depth, width, n, seed, std = 4, 6, 5, 3, 0.7
+    result = propagate_signal(activation, std, depth=depth, width=width, n_samples=n, seed=seed)
+    np.testing.assert_array_equal(
+        result.forward, propagate_std(activation, std, depth=depth, width=width, n_samples=n,
+                                      seed=seed))
+    # The same draws, in the documented order: inputs, the kernels, the top gradient.
+    rng = np.random.default_rng(seed)
+    a = tf.constant(rng.standard_normal((n, width)))
+    kernels = [tf.constant(rng.normal(0.0, std, size=(width, width))) for _ in range(depth)]
+    g = tf.constant(rng.standard_normal((n, width)))
+    f = keras.activations.get(_TF_ACTIVATIONS[activation]) \
+        if isinstance(_TF_ACTIVATIONS[activation], str) else _TF_ACTIVATIONS[activation]
+    with tf.GradientTape() as tape:
+        zs = []
+        for W in kernels:
+            z = a @ W
+            tape.watch(z)
+            zs.append(z)
+            a = f(z)
+        loss = tf.reduce_sum(a * g)  # dLoss/d(last activations) = g
+    deltas = tape.gradient(loss, zs)
+    expected = [float(np.std(d.numpy())) for d in deltas]
+    np.testing.assert_allclose(result.backward, expected, rtol=1e-6)
+
+
+def test_backward_pass_keeps_or_halves_the_gradient_as_theory_says():
+    # ReLU: He keeps the gradient's second moment (factor 2 * 1/2 per layer);
+    # Glorot halves it, a factor sqrt(1/2) on the std per layer.
+    he = propagate_signal("relu", "he", depth=30, width=400, n_samples=500, seed=1).backward
+    glorot = propagate_signal("relu", "glorot", depth=30, width=400, n_samples=500,
+                              seed=1).backward
+    assert abs(math.log10(he[0] / he[-1])) < 0.5
+    per_layer = np.exp(np.mean(np.diff(np.log(glorot[::-1]))))
+    assert per_layer == pytest.approx(math.sqrt(0.5), abs=0.03)
+
+
+def test_backward_pass_overflows_quietly():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = propagate_signal("linear", 1e6, depth=40, width=100, n_samples=10)
+    assert np.isinf(result.backward[0]) and np.all(np.isfinite(result.backward[-5:]))
