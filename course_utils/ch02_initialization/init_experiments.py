@@ -49,7 +49,7 @@ PROPAGATION_DERIVATIVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: (z > 0).astype(float),
     "leaky_relu": lambda z: np.where(z > 0, 1.0, 0.2),
     "elu": lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0))),
-    "selu": lambda z: _SELU_SCALE * np.where(z > 0, 1.0, _SELU_ALPHA
+    "selu": lambda z: SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA
                                              * np.exp(np.minimum(z, 0.0))),
 }
 
