@@ -59,6 +59,18 @@ def _feature_vector(name: str, value, n_features: int, default: float) -> np.nda
                         note=", one value per feature on the normalized axis")
 
 
+def _feature_batch(x, axis: int) -> np.ndarray:
+    """``x`` as float64, checked to be a batch whose ``axis`` is a feature axis."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError("Expected a non-empty batch of rank >= 2, e.g. (batch, features). "
+                         f"Received: shape={x.shape}")
+    if not -x.ndim <= axis < x.ndim or axis % x.ndim == 0:
+        raise ValueError(f"Expected `axis` to be a feature axis of an input of rank {x.ndim} "
+                         f"(not the batch axis 0). Received: axis={axis}")
+    return x
+
+
 def batch_norm_forward(
     x,
     gamma=None,
@@ -97,13 +109,7 @@ def batch_norm_forward(
         ValueError: for a bad ``axis``, ``momentum``, ``epsilon``, a parameter
             of the wrong shape, or a batch of fewer than one sample.
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim < 2 or x.shape[0] == 0:
-        raise ValueError("Expected a non-empty batch of rank >= 2, e.g. (batch, features). "
-                         f"Received: shape={x.shape}")
-    if not -x.ndim <= axis < x.ndim or axis % x.ndim == 0:
-        raise ValueError(f"Expected `axis` to be a feature axis of an input of rank {x.ndim} "
-                         f"(not the batch axis 0). Received: axis={axis}")
+    x = _feature_batch(x, axis)
     if not 0.0 <= momentum <= 1.0:
         raise ValueError(f"Expected 0 <= momentum <= 1. Received: momentum={momentum}")
     if not epsilon > 0:
@@ -269,13 +275,7 @@ def layer_norm_forward(x, gamma=None, beta=None, *, axis: int = -1,
         ValueError: for a bad ``axis`` or ``epsilon``, or a parameter of the
             wrong shape.
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim < 2 or x.shape[0] == 0:
-        raise ValueError("Expected a non-empty batch of rank >= 2, e.g. (batch, features). "
-                         f"Received: shape={x.shape}")
-    if not -x.ndim <= axis < x.ndim or axis % x.ndim == 0:
-        raise ValueError(f"Expected `axis` to be a feature axis of an input of rank {x.ndim} "
-                         f"(not the batch axis 0). Received: axis={axis}")
+    x = _feature_batch(x, axis)
     if not epsilon > 0:
         raise ValueError(f"Expected epsilon > 0. Received: epsilon={epsilon}")
     axis = axis % x.ndim
