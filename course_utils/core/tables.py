@@ -36,8 +36,14 @@ def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *,
         if len(row) != len(headers):
             raise ValueError(f"Expected {len(headers)} cells per row (one per header "
                              f"{list(headers)}). Received: {len(row)} in row {index}: {row!r}")
-    return tabulate(rows, headers=list(headers), tablefmt="github", floatfmt=floatfmt,
-                    colalign=colalign)
+    # A "|" inside a cell (|θ|, a norm) would end the cell: GFM reads "\|" as the character.
+    rows = [[_escape_pipes(cell) for cell in row] for row in rows]
+    return tabulate(rows, headers=[_escape_pipes(h) for h in headers], tablefmt="github",
+                    floatfmt=floatfmt, colalign=colalign)
+
+
+def _escape_pipes(cell: Any) -> Any:
+    return cell.replace("|", "\\|") if isinstance(cell, str) else cell
 
 
 def show_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], **kwargs) -> None:

@@ -144,3 +144,18 @@ def test_set_seed_seeds_keras_with_the_shifted_seed_and_shows_nothing(monkeypatc
     keras.utils.set_random_seed(5 + 1000)  # seed_for(5) with COURSE_SEED=1
     again = keras.random.uniform((3,), seed=None)
     np.testing.assert_array_equal(np.asarray(first), np.asarray(again))
+
+
+def test_a_pipe_inside_a_cell_stays_inside_its_cell():
+    """|θ| or |update| in a header or cell must not split it: checked with the GFM table
+    parser myst-nb uses (markdown-it with tables), an independent reader of the text."""
+    from markdown_it import MarkdownIt
+
+    from course_utils import markdown_table
+
+    text = markdown_table([["momentum", "|θ| = 0.5", 1.5]], ["optimizer", "|θ| after 200", "x"])
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    assert html.count("<table>") == 1
+    assert html.count("<th>") == 3 and html.count("<td>") == 3
+    assert "<th>|θ| after 200</th>" in html
+    assert "<td>|θ| = 0.5</td>" in html
