@@ -30,9 +30,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from course_utils.core.seeds import SeedResults, run_over_seeds
+from course_utils.core.reuse import restart
+from course_utils.core.seeds import SeedResults, run_over_seeds, seed_range
 
-__all__ = ["TowerRun", "mlp_tower", "train_side_by_side", "side_by_side_over_seeds"]
+__all__ = ["TowerRun", "mlp_tower", "train_side_by_side", "side_by_side_over_seeds",
+           "outputs_over_seeds"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,16 +130,15 @@ def side_by_side_model(towers: Mapping[str, Callable[[Any], Any]],
     return keras.Model(inputs, outputs)
 
 
-def _compiled(towers, X, *, optimizer, loss="sparse_categorical_crossentropy",
+def _compiled(model: keras.Model, *, optimizer, loss="sparse_categorical_crossentropy",
               metrics=("accuracy",), epochs=1, batch_size=32, validation_data=None,
-              steps_per_execution=1, jit_compile="auto", reseed=None, **fit_kwargs):
-    """The compiled model (optimizer built) and a function ``fit(X, y) -> history``."""
-    model = side_by_side_model(towers, X.shape[1:], reseed=reseed)
+              steps_per_execution=1, jit_compile="auto", **fit_kwargs):
+    """Compiles a model with named outputs (optimizer built); returns ``fit(X, y) -> history``."""
     opt = optimizer()
     if getattr(opt, "global_clipnorm", None):
         raise ValueError("`global_clipnorm` clips all the towers' gradients together and couples "
                          "them: use `clipnorm` or `clipvalue`, which act per variable.")
-    names = list(towers)
+    names = _output_names(model)
     model.compile(optimizer=opt, loss={name: loss for name in names},
                   metrics={name: list(metrics) for name in names},
                   steps_per_execution=steps_per_execution, jit_compile=jit_compile)
@@ -150,7 +151,14 @@ def _compiled(towers, X, *, optimizer, loss="sparse_categorical_crossentropy",
         return model.fit(X, {name: y for name in names}, epochs=epochs, batch_size=batch_size,
                          validation_data=validation_data, verbose=0, **fit_kwargs).history
 
-    return model, fit
+    return fit
+
+
+def _output_names(model: keras.Model) -> list[str]:
+    if not isinstance(model.output, Mapping):
+        raise ValueError("Expected a model whose outputs are a dict keyed by name; received "
+                         f"outputs of type {type(model.output).__name__}.")
+    return list(model.output)
 
 
 def _split_history(history, names, metrics):
@@ -198,10 +206,11 @@ def train_side_by_side(towers: Mapping[str, Callable[[Any], Any]], X: np.ndarray
         metric, and the ``val_`` versions when validation data is given.
     """
     X = np.asarray(X)
-    model, fit = _compiled(towers, X, optimizer=optimizer, loss=loss, metrics=metrics,
-                           epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                           steps_per_execution=steps_per_execution, jit_compile=jit_compile,
-                           **fit_kwargs)
+    model = side_by_side_model(towers, X.shape[1:])
+    fit = _compiled(model, optimizer=optimizer, loss=loss, metrics=metrics, epochs=epochs,
+                    batch_size=batch_size, validation_data=validation_data,
+                    steps_per_execution=steps_per_execution, jit_compile=jit_compile,
+                    **fit_kwargs)
     return model, _split_history(fit(X, y), list(towers), metrics)
 
 
@@ -244,32 +253,66 @@ def side_by_side_over_seeds(make_towers: Callable[[], Mapping[str, Callable[[Any
     Returns:
         A :class:`course_utils.SeedResults` with one configuration per tower.
     """
-    names = list(make_towers())
     X = np.asarray(X)
+
+    def make_model(seed: int) -> keras.Model:
+        return side_by_side_model(make_towers(), X.shape[1:], reseed=seed if same_start else None)
+
+    return outputs_over_seeds(make_model, X, y, summarize=summarize, n_seeds=n_seeds,
+                              start=start, **train_kwargs)
+
+
+def outputs_over_seeds(make_model: Callable[[int], keras.Model], X: np.ndarray, y: np.ndarray, *,
+                       summarize: Callable[[TowerRun], Mapping[str, float]], n_seeds: int = 3,
+                       start: int = 0, **train_kwargs) -> SeedResults:
+    """Trains a model with named, independent outputs once per seed, compiled once.
+
+    The engine of :func:`side_by_side_over_seeds`, for any model whose
+    outputs are a dict of independent networks (the towers of
+    :func:`side_by_side_model`, or the stacked variants of
+    :func:`course_utils.variant_stack`). For every seed of
+    :func:`course_utils.seed_range`, the Keras seed is set and
+    ``make_model(seed)`` draws fresh initial weights; the first model is
+    compiled and later seeds only restart it (:mod:`course_utils.core.reuse`).
+
+    Args:
+        make_model: ``seed -> keras.Model`` with a dict of outputs; the same
+            architecture for every seed.
+        X: training inputs.
+        y: training targets, the same for every output.
+        summarize: maps one output's :class:`TowerRun` to the numbers to keep.
+        n_seeds: number of seeds.
+        start: the first base seed.
+        **train_kwargs: passed on to :func:`train_side_by_side` (``optimizer``,
+            ``epochs``, ``batch_size``, ``validation_data``...).
+
+    Returns:
+        A :class:`course_utils.SeedResults` with one configuration per output.
+    """
+    X = np.asarray(X)
+    # The first seed's model names the outputs; it is trained as that seed's run.
+    first_seed = seed_range(n_seeds, start)[0]
+    keras.utils.set_random_seed(first_seed)
+    first = make_model(first_seed)
+    names = _output_names(first)
     state: dict[str, Any] = {}
     trained: dict[int, dict[str, Mapping[str, float]]] = {}
+    metrics = train_kwargs.get("metrics", ("accuracy",))
 
     def one_seed(seed: int) -> dict[str, dict[str, list[float]]]:
-        keras.utils.set_random_seed(seed)
-        towers = make_towers()
-        reseed = seed if same_start else None
         if not state:
-            model, fit = _compiled(towers, X, reseed=reseed, **train_kwargs)
-            state.update(model=model, fit=fit,
-                         optimizer_start=[v.numpy() for v in model.optimizer.variables])
+            state.update(model=first, fit=_compiled(first, **train_kwargs),
+                         optimizer_start=[v.numpy() for v in first.optimizer.variables])
         else:
-            fresh = side_by_side_model(towers, X.shape[1:], reseed=reseed)
-            state["model"].set_weights(fresh.get_weights())
-            for variable, value in zip(state["model"].optimizer.variables,
-                                       state["optimizer_start"], strict=True):
-                variable.assign(value)
-        return _split_history(state["fit"](X, y), names, train_kwargs.get("metrics", ("accuracy",)))
+            keras.utils.set_random_seed(seed)
+            restart(state["model"], make_model(seed), state["optimizer_start"])
+        return _split_history(state["fit"](X, y), names, metrics)
 
     def tower_model(name: str) -> keras.Model:
         models = state.setdefault("towers", {})
         if name not in models:
             model = state["model"]
-            models[name] = keras.Model(model.inputs, model.get_layer(name).output)
+            models[name] = keras.Model(model.inputs, model.output[name])
         return models[name]
 
     def one_tower(name: str, seed: int) -> Mapping[str, float]:
