@@ -36,9 +36,11 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "core.claims": ("ClaimError", "Claim", "check_claim", "check_difference", "describe_difference",
                "CLAIMS_LOG_VARIABLE"),
     "core.tables": ("markdown_table", "show_table"),
-    "core.side_by_side": ("TowerRun", "mlp_tower", "train_side_by_side", "side_by_side_over_seeds"),
+    "core.side_by_side": ("TowerRun", "mlp_tower", "train_side_by_side", "side_by_side_over_seeds",
+                          "outputs_over_seeds"),
     "core.numerics": ("SELU_ALPHA", "SELU_SCALE"),
     "core.callbacks": ("EpochTimer",),
+    "core.reuse": ("compiled_once",),
     "ch01_unstable_gradients.diagnostics": (
         "LayerStats",
         "activation_stats",
@@ -55,6 +57,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "ch03_activations.activation_layers": ("Mish", "Swish", "RReLU", "dead_unit_fraction"),
     "ch03_activations.activation_analysis": ("numerical_derivative", "derivative_jump", "is_monotonic", "minimize_scalar", "gaussian_expectation", "selu_moments", "solve_selu_parameters"),
     "ch04_batch_norm.batchnorm": ("BatchNormResult", "batch_norm_forward", "ParameterCount", "parameter_counts", "measure_inference_latency", "layer_norm_forward", "batches_containing", "batch_norm_per_batch"),
+    "ch04_batch_norm.group_norm": ("group_norm_forward",),
     "ch04_batch_norm.bn_folding": ("BatchNormFoldingError", "bn_affine", "fold_into_previous", "fold_into_next", "fold_batch_norm"),
     "ch05_gradient_clipping.clipping": (
         "clip_by_value",
@@ -87,6 +90,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "ch09_regularization.mc_dropout": ("MCDropout", "MCAlphaDropout", "MCPrediction", "mc_dropout_predict", "mc_dropout_predict_loop", "predictive_entropy", "expected_calibration_error"),
     "ch09_regularization.weights": ("kernel_weights", "weight_sparsity", "weight_norm", "kernel_norms", "l1_l2_penalty"),
     "ch10_practical_guidelines.guidelines": ("TimeBudget", "EpochTimings", "time_epochs"),
+    "ch10_practical_guidelines.ablation": ("MLPVariant", "variant_stack", "ablate_over_seeds"),
     "ch10_practical_guidelines.debugging": ("chance_loss", "initial_loss", "OverfitResult", "overfit_one_batch"),
     "core.machine": ("machine_description",),
 }
