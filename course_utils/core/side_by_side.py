@@ -32,6 +32,7 @@ import numpy as np
 
 from course_utils.core.reuse import restart
 from course_utils.core.seeds import SeedResults, run_over_seeds, seed_range
+from course_utils.core.validation import check_integer
 
 __all__ = ["TowerRun", "mlp_tower", "train_side_by_side", "side_by_side_over_seeds",
            "outputs_over_seeds"]
@@ -72,9 +73,9 @@ def mlp_tower(activation: str, initializer: str, depth: int, units: int,
         A function from the input tensor to the tower's output tensor, for
         :func:`train_side_by_side`; each call builds new layers.
     """
-    for name, value in (("depth", depth), ("units", units), ("n_classes", n_classes)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be a positive integer; received {value!r}.")
+    depth = check_integer("depth", depth, low=1)
+    units = check_integer("units", units, low=1)
+    n_classes = check_integer("n_classes", n_classes, low=1)
 
     def build(x):
         for _ in range(depth):

@@ -158,7 +158,8 @@ def test_mlp_tower_builds_the_stack_it_names():
 def test_mlp_tower_rejects_a_bad_depth(bad):
     from course_utils import mlp_tower
 
-    with pytest.raises(ValueError, match="`depth` must be a positive integer; received"):
+    with pytest.raises(ValueError,
+                       match=r"Expected `depth` to be a whole number >= 1. Received: depth="):
         mlp_tower("relu", "he_normal", depth=bad, units=4)
 
 
