@@ -105,7 +105,8 @@ def overfit_one_batch(model: keras.Model, X, y, *, max_steps: int = 300,
             uses its moving statistics, which lag behind the weights for the
             first few hundred steps; ``training=True`` measures the network
             as it is trained (batch statistics, and dropout if the model
-            has any: remove it for this check).
+            has any: a mild dropout still lets a batch be memorized, a
+            strong one should be removed for this check).
 
     Returns:
         An :class:`OverfitResult`.
